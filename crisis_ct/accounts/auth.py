@@ -1,0 +1,116 @@
+"""Authentication for HTTP requests: Bearer tokens (and Basic, for Kobo's REST
+Services), or the web session. Handlers declare the least role they need."""
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import g, request, session
+
+from crisis_ct.accounts.models import ROLE_RANK, ApiToken, Membership, User
+from crisis_ct.accounts.operations import hash_token
+from crisis_ct.accounts.principal import Principal
+from crisis_ct.errors import ApiError
+from crisis_ct.geography.models import Operation
+from crisis_ct.web_db import db_session
+
+
+def _token_from_request() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme == "bearer" and value:
+        return value
+    if scheme == "token" and value:
+        return value
+    if scheme == "basic" and value:
+        # Kobo's REST Services can only send Basic auth: the token is the password.
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
+
+
+def _load_principal(user: User, via: str) -> Principal:
+    rows = db_session().execute(
+        sa.select(Membership.operation_id, Membership.role, Operation.code)
+        .join(Operation, Operation.id == Membership.operation_id)
+        .where(Membership.user_id == user.id)
+    ).all()
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        roles={op_id: role for op_id, role, _ in rows},
+        expertise=tuple(user.expertise or ()),
+        languages=tuple(user.languages or ("en",)),
+        via=via,
+        operation_codes={op_id: code for op_id, _, code in rows},
+    )
+
+
+def current_principal() -> Principal | None:
+    if "principal" in g:
+        return g.principal
+    principal = None
+    token = _token_from_request()
+    if token is not None:
+        user = db_session().scalar(
+            sa.select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.is_active)
+        )
+        principal = _load_principal(user, "token") if user else None
+    elif session.get("user_id"):
+        user = db_session().get(User, session["user_id"])
+        if user is not None and user.is_active:
+            principal = _load_principal(user, "session")
+    g.principal = principal
+    return principal
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise ApiError(401, "unauthenticated", "Authentication required: send 'Authorization: Bearer <token>'.")
+    return principal
+
+
+def requires(min_role: str = "viewer", *, allow_submitter: bool = False):
+    """The handler runs only for a principal holding at least `min_role` in some
+    operation; which operation's data it may touch is checked by the handler."""
+    if min_role not in ROLE_RANK:
+        raise ValueError(min_role)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = require_principal()
+            allowed = principal.highest_rank() >= ROLE_RANK[min_role]
+            if allow_submitter and "submitter" in principal.roles.values():
+                allowed = True
+            if not allowed:
+                raise ApiError(403, "forbidden", f"This needs the role '{min_role}' or higher.")
+            return view(*args, **kwargs)
+
+        wrapper.required_role = min_role
+        return wrapper
+
+    return decorate
+
+
+def scoped_operation_ids(principal: Principal, operation_code: str | None, min_role: str = "viewer") -> list[int]:
+    """The operations a request may read. Naming an operation the principal does not
+    belong to is a 404, exactly like one that does not exist: nothing leaks."""
+    allowed = principal.operation_ids(min_role)
+    if operation_code is None:
+        return allowed
+    for op_id in allowed:
+        if principal.operation_codes.get(op_id) == operation_code:
+            return [op_id]
+    raise ApiError(404, "not_found", f"No operation '{operation_code}'.")

@@ -1,0 +1,40 @@
+"""Who is asking, and what they may do where. Plain data, no Flask."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crisis_ct.accounts.audit import Actor
+from crisis_ct.accounts.models import ROLE_RANK
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    email: str
+    display_name: str
+    roles: dict[int, str]  # operation id -> role
+    expertise: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en",)
+    via: str = "token"  # token | session
+    operation_codes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.email)
+
+    def role_in(self, operation_id: int) -> str | None:
+        return self.roles.get(operation_id)
+
+    def has_role(self, operation_id: int, min_role: str) -> bool:
+        role = self.roles.get(operation_id)
+        return role is not None and ROLE_RANK.get(role, 0) >= ROLE_RANK[min_role]
+
+    def operation_ids(self, min_role: str = "viewer") -> list[int]:
+        return sorted(op for op, role in self.roles.items() if ROLE_RANK.get(role, 0) >= ROLE_RANK[min_role])
+
+    def can_submit(self, operation_id: int) -> bool:
+        role = self.roles.get(operation_id)
+        return role == "submitter" or self.has_role(operation_id, "coordinator")
+
+    def highest_rank(self) -> int:
+        return max((ROLE_RANK.get(role, 0) for role in self.roles.values()), default=0)

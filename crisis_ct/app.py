@@ -1,0 +1,22 @@
+"""The application factory: configuration, extensions, blueprints. Nothing else."""
+from __future__ import annotations
+
+from flask import Flask
+
+from crisis_ct import errors, health, openapi, web_db
+from crisis_ct.config import load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_settings(config))
+    web_db.init_app(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(health.blueprint)
+
+    api = openapi.create_api(app)
+    from crisis_ct.geography.api import blueprint as geography_api
+
+    for blueprint in (geography_api,):
+        api.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,66 @@
+"""Settings from the environment, with defaults that are safe to run as they are."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("CRISIS_CT_VAR_DIR", REPO_ROOT / "var"))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{_var_dir() / 'crisis-ct.sqlite'}"
+
+
+def _persistent_secret_key() -> str:
+    """A key generated once and kept under var/, so sessions survive restarts
+    without anyone having to invent a secret by hand."""
+    path = _var_dir() / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with 0600 so no other local user can read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """The app's configuration: environment first, then explicit overrides (tests)."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    settings = {
+        "DATABASE_URL": env.get("CRISIS_CT_DATABASE_URL") or default_database_url(),
+        "SQL_ECHO": _bool(env.get("CRISIS_CT_SQL_ECHO"), False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("CRISIS_CT_SECURE_COOKIES"), False),
+        # Kobo sends one submission per request; 5 MB leaves room for big forms and
+        # still refuses whatever is not a submission.
+        "MAX_CONTENT_LENGTH": int(env.get("CRISIS_CT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
+        "SITE_MATCH_DISTANCE_M": float(env.get("CRISIS_CT_SITE_MATCH_DISTANCE_M", 500)),
+        "MAX_ACTIVE_CLAIMS": int(env.get("CRISIS_CT_MAX_ACTIVE_CLAIMS", 5)),
+        "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
+        "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
+        "API_TITLE": "crisis-ct",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+    settings.update(overrides)
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = env.get("CRISIS_CT_SECRET_KEY") or _persistent_secret_key()
+    return settings

@@ -1,0 +1,35 @@
+"""GeoJSON of sites and admin areas, scoped to the caller's operations."""
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from crisis_ct.accounts.auth import requires, require_principal, scoped_operation_ids
+from crisis_ct.geography import queries
+from crisis_ct.geography.schemas import AdminAreasQuery, SitesQuery
+from crisis_ct.web_db import db_session
+
+blueprint = Blueprint("geography", __name__, url_prefix="/api/v1", description="Sites and admin areas")
+
+GEOJSON = "application/geo+json"
+
+
+@blueprint.get("/sites")
+@requires("viewer")
+@blueprint.arguments(SitesQuery, location="query", as_kwargs=True)
+@blueprint.response(200, description="GeoJSON FeatureCollection of sites")
+def list_sites(operation=None, bbox=None, pcode=None):
+    operation_ids = scoped_operation_ids(require_principal(), operation)
+    body = queries.sites_feature_collection(db_session(), operation_ids, bbox=bbox, pcode=pcode)
+    return Response(body, mimetype=GEOJSON)
+
+
+@blueprint.get("/admin-areas")
+@requires("viewer")
+@blueprint.arguments(AdminAreasQuery, location="query", as_kwargs=True)
+@blueprint.response(200, description="GeoJSON FeatureCollection of admin areas")
+def list_admin_areas(operation=None, level=None, bbox=None, lang="en", simplify=None):
+    operation_ids = scoped_operation_ids(require_principal(), operation)
+    body = queries.admin_area_feature_collection(db_session(), operation_ids, level=level, bbox=bbox,
+                                                 lang=lang, simplify=simplify)
+    return Response(body, mimetype=GEOJSON)

@@ -1,0 +1,325 @@
+"""One Kobo submission record (XPath keys, string values) -> typed answers keyed by question name.
+
+Pure: no database, no Flask. The webhook, the pull sync and the export import all end here,
+so the same submission gives the same result whichever way it arrived. Bad answers never
+raise; they become `problems`, which the ingestion uses to quarantine the submission.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Mapping
+
+from crisis_ct.kobo.formspec import FormSpec, Question
+
+__all__ = ["NormalisedSubmission", "NotASubmission", "Problem", "normalise",
+           "parse_geopoint", "parse_submission_time", "with_uuid_prefix"]
+
+# Types whose value is kept as the string the device sent.
+_NO_VALUE_TYPES = {"note"}
+_DATETIME_TYPES = {"datetime", "start", "end"}
+
+
+class NotASubmission(ValueError):
+    """The payload is not a submission at all (not an object, or no identity)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str  # invalid_choice, invalid_number, invalid_date, invalid_geopoint, missing_required, ...
+    message: str
+    question: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class NormalisedSubmission:
+    kobo_id: int | None
+    instance_id: str
+    deprecated_id: str | None
+    root_id: str | None
+    asset_uid: str | None
+    form_version: str | None
+    submitted_at: datetime | None
+    site_code: str | None
+    site_type: str | None
+    assessment_date: date | None
+    ki_role: str | None
+    ki_sex: str | None
+    geopoint: tuple[float, float] | None
+    answers: dict[str, object] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    # The record's `__version__` is not the spec's version. Not a problem by itself (answers that
+    # do not fit the form show up as problems anyway); the caller decides whether to quarantine.
+    unknown_version: bool = False
+    unknown_keys: tuple[str, ...] = ()
+
+    @property
+    def edit_chain_id(self) -> str:
+        """The identity shared by every version of this submission, when the server says it."""
+        return self.root_id or self.instance_id
+
+
+def with_uuid_prefix(value: Any) -> str | None:
+    """Instance ids compare as 'uuid:<hex>' whether or not the source wrote the prefix."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return text if text.startswith("uuid:") else f"uuid:{text}"
+
+
+def parse_submission_time(value: Any) -> datetime | None:
+    """Kobo's `_submission_time` is UTC without a zone; return an aware UTC datetime."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_geopoint(value: str) -> tuple[float, float, float | None, float | None] | None:
+    """'lat lon alt acc' (latitude first) -> (lat, lon, alt, acc); None if not a valid point."""
+    parts = value.split()
+    if not 2 <= len(parts) <= 4:
+        return None
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        return None
+    if not all(math.isfinite(n) for n in numbers):
+        return None
+    lat, lon = numbers[0], numbers[1]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    numbers += [None] * (4 - len(numbers))
+    return lat, lon, numbers[2], numbers[3]
+
+
+def normalise(record: Mapping, form: FormSpec) -> NormalisedSubmission:
+    if not isinstance(record, Mapping):
+        raise NotASubmission(f"expected a JSON object, got {type(record).__name__}")
+    instance_id = with_uuid_prefix(record.get("meta/instanceID"))
+    if instance_id is None and _present(record.get("_uuid")):
+        instance_id = with_uuid_prefix(record.get("_uuid"))
+    if instance_id is None:
+        raise NotASubmission("no meta/instanceID and no _uuid: cannot identify the submission")
+
+    problems: list[Problem] = []
+    answers, unknown = _read_level(record, form, repeat=None, prefix="", problems=problems)
+    submitted_at = parse_submission_time(record.get("_submission_time"))
+    if _present(record.get("_submission_time")) and submitted_at is None:
+        problems.append(Problem("invalid_submission_time",
+                                f"_submission_time: '{record.get('_submission_time')}' is not a date-time",
+                                None, str(record.get("_submission_time"))))
+    problems.extend(_consent_problems(answers, form))
+    if not any(p.code == "consent_not_given" for p in problems):
+        problems.extend(_missing_required(record, form))
+
+    record_version = _str_or_none(record.get("__version__"))
+    location = _main_geopoint(answers, form)
+    return NormalisedSubmission(
+        kobo_id=_int_or_none(record.get("_id")),
+        instance_id=instance_id,
+        deprecated_id=with_uuid_prefix(record.get("meta/deprecatedID")),
+        root_id=with_uuid_prefix(record.get("meta/rootUuid")),
+        asset_uid=_str_or_none(record.get("_xform_id_string")),
+        form_version=record_version,
+        submitted_at=submitted_at,
+        site_code=_answer_str(answers, "site_id"),
+        site_type=_answer_str(answers, "site_type"),
+        assessment_date=answers.get("assessment_date") if isinstance(answers.get("assessment_date"), date) else None,
+        ki_role=_answer_str(answers, "ki_role"),
+        ki_sex=_answer_str(answers, "ki_sex"),
+        geopoint=(location[0], location[1]) if location else None,
+        answers=answers,
+        problems=tuple(problems),
+        unknown_version=bool(form.version and record_version and record_version != form.version),
+        unknown_keys=tuple(unknown),
+    )
+
+
+# -- answers ---------------------------------------------------------------------------------
+def _read_level(values: Mapping, form: FormSpec, *, repeat: str | None, prefix: str,
+                problems: list[Problem]) -> tuple[dict[str, object], list[str]]:
+    """Typed answers of one level: the main record (repeat=None) or one repeat row."""
+    answers: dict[str, object] = {}
+    unknown: list[str] = []
+    for key, raw in values.items():
+        if not isinstance(key, str) or _is_metadata(key):
+            continue
+        # Some servers write repeat-row keys relative to the repeat; accept both spellings.
+        xpath = key if repeat is None or key.startswith(prefix) else prefix + key
+        repeat_group = form.group(xpath)
+        if repeat_group is not None and repeat_group.kind == "repeat":
+            answers[repeat_group.name] = _read_repeat(raw, form, repeat_group.xpath, problems)
+            continue
+        question = form.by_xpath(xpath)
+        if question is None or question.repeat != repeat:
+            unknown.append(key)
+            continue
+        if question.type in _NO_VALUE_TYPES or not _present(raw):
+            continue
+        value, problem = _typed(question, raw)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            answers[question.name] = value
+    return answers, unknown
+
+
+def _read_repeat(raw: Any, form: FormSpec, repeat_xpath: str, problems: list[Problem]) -> list[dict]:
+    if not isinstance(raw, list):
+        problems.append(Problem("invalid_repeat", f"{repeat_xpath}: expected a list of rows",
+                                repeat_xpath, str(raw)[:80]))
+        return []
+    rows = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            problems.append(Problem("invalid_repeat", f"{repeat_xpath}: a row is not an object",
+                                    repeat_xpath, str(item)[:80]))
+            continue
+        row, _ = _read_level(item, form, repeat=repeat_xpath, prefix=repeat_xpath + "/", problems=problems)
+        rows.append(row)
+    return rows
+
+
+def _typed(question: Question, raw: Any) -> tuple[object, Problem | None]:
+    text = str(raw).strip() if not isinstance(raw, str) else raw.strip()
+    kind = question.type
+    if kind == "select_one":
+        return _check_choices(question, text, (text,))
+    if kind == "select_multiple":
+        return _check_choices(question, tuple(text.split()), tuple(text.split()))
+    if kind == "integer":
+        try:
+            return int(text), None
+        except ValueError:
+            return None, _bad(question, text, "invalid_number", "is not a whole number")
+    if kind == "decimal":
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            return None, _bad(question, text, "invalid_number", "is not a number")
+        return number, None
+    if kind in ("date", "today"):
+        parsed = _parse_date(text)
+        return (parsed, None) if parsed else (None, _bad(question, text, "invalid_date", "is not a date"))
+    if kind in _DATETIME_TYPES:
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")), None
+        except ValueError:
+            return None, _bad(question, text, "invalid_date", "is not a date-time")
+    if kind == "geopoint":
+        point = parse_geopoint(text)
+        return (point, None) if point else (None, _bad(question, text, "invalid_geopoint",
+                                                       "is not a 'lat lon alt accuracy' point"))
+    return text, None
+
+
+def _check_choices(question: Question, value: object, codes: tuple[str, ...]) -> tuple[object, Problem | None]:
+    if question.choices:
+        outside = [c for c in codes if c not in question.choices]
+        if outside:
+            return None, Problem("invalid_choice",
+                                 f"{question.xpath}: '{' '.join(outside)}' is not a choice of list "
+                                 f"'{question.list_name}'", question.name, " ".join(outside))
+    return value, None
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    if len(text) > 10 and text[10] in "T ":  # a date that arrived as a date-time
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _bad(question: Question, text: str, code: str, why: str) -> Problem:
+    return Problem(code, f"{question.xpath}: '{text}' {why}", question.name, text)
+
+
+# -- form-level checks --------------------------------------------------------------------------
+def _consent_problems(answers: Mapping[str, object], form: FormSpec) -> list[Problem]:
+    if form.by_name("consent") is None:
+        return []
+    consent = answers.get("consent")
+    if consent == "yes":
+        return []
+    shown = "not answered" if consent is None else f"'{consent}'"
+    return [Problem("consent_not_given", f"consent: {shown}; only consented interviews are kept for analysis",
+                    "consent", None if consent is None else str(consent))]
+
+
+def _missing_required(record: Mapping, form: FormSpec) -> list[Problem]:
+    """Required questions that are always asked: no relevance on them or their groups.
+
+    Answers behind a relevance condition may be legitimately absent; evaluating XPath
+    relevance here would be a second form engine, so those are not checked.
+    """
+    problems = []
+    for question in form.questions:
+        if not question.required or question.repeat or question.relevant or question.type in _NO_VALUE_TYPES:
+            continue
+        if any(form.group(g).relevant for g in question.groups):
+            continue
+        if not _present(record.get(question.xpath)):
+            problems.append(Problem("missing_required", f"{question.xpath}: required answer is missing",
+                                    question.name))
+    return problems
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def _is_metadata(key: str) -> bool:
+    last = key.rsplit("/", 1)[-1]
+    return key.startswith(("_", "meta/", "formhub/")) or last.startswith("_")
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value).strip() or None if _present(value) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _answer_str(answers: Mapping[str, object], name: str) -> str | None:
+    value = answers.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _main_geopoint(answers: Mapping[str, object], form: FormSpec) -> tuple | None:
+    """The site location: question `location`, else the first geopoint outside repeats."""
+    names = ["location"] + [q.name for q in form.questions if q.type == "geopoint" and q.repeat is None]
+    for name in names:
+        value = answers.get(name)
+        if isinstance(value, tuple):
+            return value
+    return None

@@ -1,0 +1,7 @@
+"""Every module's tables, imported in one place so the metadata is complete
+(migrations, test clean-up)."""
+from crisis_ct.accounts import models as accounts_models  # noqa: F401
+from crisis_ct.geography import models as geography_models  # noqa: F401
+from crisis_ct.db import Base
+
+metadata = Base.metadata

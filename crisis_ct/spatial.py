@@ -1,0 +1,124 @@
+"""The SQL that differs between PostGIS and SpatiaLite, behind one small interface.
+
+Callers ask `spatial_sql(session)` for the dialect's builder and never branch on
+the database themselves.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+
+def point_ewkt(lon: float, lat: float) -> str:
+    return f"SRID=4326;POINT({lon!r} {lat!r})"
+
+
+class SpatialSQL:
+    name = "base"
+
+    def insert(self, table):
+        raise NotImplementedError
+
+    def bbox_filter(self, table: sa.Table, bbox: BBox) -> sa.ColumnElement[bool]:
+        raise NotImplementedError
+
+    def as_geojson(self, column, precision: int = 6) -> sa.ColumnElement[str]:
+        raise NotImplementedError
+
+    def simplified_geojson(self, column, tolerance: float, precision: int = 6) -> sa.ColumnElement[str]:
+        raise NotImplementedError
+
+    def distance_m(self, column, lon: float, lat: float) -> sa.ColumnElement[float]:
+        """Metres on the WGS 84 ellipsoid between a point column and (lon, lat)."""
+        raise NotImplementedError
+
+    def within_m(self, table: sa.Table, column, lon: float, lat: float, metres: float) -> sa.ColumnElement[bool]:
+        """Rows whose point lies within `metres`, using the spatial index."""
+        raise NotImplementedError
+
+    def upsert(self, session: Session, table: sa.Table, rows: Sequence[dict], keys: Sequence[str],
+               update: Sequence[str]) -> None:
+        if not rows:
+            return
+        statement = self.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: getattr(statement.excluded, name) for name in update},
+        )
+        session.execute(statement, list(rows))
+
+
+def _degree_box(lon: float, lat: float, metres: float) -> BBox:
+    """A lon/lat box that surely contains the circle, for an index pre-filter."""
+    import math
+
+    dlat = metres / 110_574.0
+    dlon = metres / max(1.0, 111_320.0 * math.cos(math.radians(min(89.0, abs(lat)))))
+    return (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+
+
+class PostgisSQL(SpatialSQL):
+    name = "postgis"
+
+    def insert(self, table):
+        return postgresql.insert(table)
+
+    def bbox_filter(self, table, bbox):
+        envelope = sa.func.ST_MakeEnvelope(*bbox, 4326)
+        return table.c.geom.op("&&")(envelope)
+
+    def as_geojson(self, column, precision=6):
+        return sa.func.ST_AsGeoJSON(column, precision)
+
+    def simplified_geojson(self, column, tolerance, precision=6):
+        return sa.func.ST_AsGeoJSON(sa.func.ST_SimplifyPreserveTopology(column, tolerance), precision)
+
+    def distance_m(self, column, lon, lat):
+        return sa.func.ST_DistanceSphere(column, sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326))
+
+    def within_m(self, table, column, lon, lat, metres):
+        box = sa.func.ST_MakeEnvelope(*_degree_box(lon, lat, metres), 4326)
+        return sa.and_(column.op("&&")(box), self.distance_m(column, lon, lat) <= metres)
+
+
+class SpatialiteSQL(SpatialSQL):
+    name = "spatialite"
+
+    def insert(self, table):
+        return sqlite.insert(table)
+
+    def _index_rowids(self, table: sa.Table, bbox: BBox):
+        # SpatiaLite does not use its R*Tree by itself: ask the index for candidate rows.
+        return sa.text(
+            "SELECT rowid FROM SpatialIndex WHERE f_table_name = :sx_table "
+            "AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:sx_x1, :sx_y1, :sx_x2, :sx_y2, 4326)"
+        ).bindparams(sx_table=table.name, sx_x1=bbox[0], sx_y1=bbox[1], sx_x2=bbox[2], sx_y2=bbox[3])
+
+    def bbox_filter(self, table, bbox):
+        return table.c.id.in_(self._index_rowids(table, bbox))
+
+    def as_geojson(self, column, precision=6):
+        return sa.func.AsGeoJSON(column, precision)
+
+    def simplified_geojson(self, column, tolerance, precision=6):
+        return sa.func.AsGeoJSON(sa.func.SimplifyPreserveTopology(column, tolerance), precision)
+
+    def distance_m(self, column, lon, lat):
+        return sa.func.ST_Distance(column, sa.func.MakePoint(lon, lat, 4326), 1)
+
+    def within_m(self, table, column, lon, lat, metres):
+        candidates = table.c.id.in_(self._index_rowids(table, _degree_box(lon, lat, metres)))
+        return sa.and_(candidates, self.distance_m(column, lon, lat) <= metres)
+
+
+_BUILDERS = {"postgresql": PostgisSQL(), "sqlite": SpatialiteSQL()}
+
+
+def spatial_sql(bind: Session | sa.Engine | sa.Connection) -> SpatialSQL:
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return _BUILDERS[engine.dialect.name]
