@@ -1,0 +1,212 @@
+"""A local HTTP server that answers like KoboToolbox API v2 (the parts crisis-ct uses).
+
+Used as a context manager (or the `fake_kobo` fixture): it listens on 127.0.0.1, port chosen
+by the OS. Tests put assets and records in, inject faults, and read the request log.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    params: dict[str, str]
+    authorization: str | None
+    status: int
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: float | None
+
+
+@dataclass
+class FakeAsset:
+    uid: str
+    name: str
+    content: dict[str, Any]
+    deployed_version_id: str
+    date_modified: str = "2026-01-01T00:00:00.000000Z"
+    deployment__active: bool = True
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self, base: str) -> dict[str, Any]:
+        return {"url": f"{base}/api/v2/assets/{self.uid}/", "uid": self.uid, "name": self.name,
+                "asset_type": "survey", "deployment__active": self.deployment__active,
+                "deployment__submission_count": len(self.records),
+                "deployed_version_id": self.deployed_version_id, "date_modified": self.date_modified}
+
+
+class FakeKobo:
+    def __init__(self, tokens: tuple[str, ...] = ("test-token",)):
+        self.tokens = set(tokens)
+        self.assets: dict[str, FakeAsset] = {}
+        self.requests: list[LoggedRequest] = []
+        self._faults: list[_Fault] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "server not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_asset(self, uid: str, *, name: str = "CT site assessment", content: dict | None = None,
+                  version: str = "v1") -> FakeAsset:
+        asset = FakeAsset(uid, name, content or {"survey": [], "choices": []}, version)
+        self.assets[uid] = asset
+        return asset
+
+    def add_records(self, uid: str, records: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self.assets[uid].records.extend(records)
+
+    def replace_record(self, uid: str, kobo_id: int, record: dict[str, Any]) -> None:
+        """An edit on the server: same `_id`, new content."""
+        with self._lock:
+            records = self.assets[uid].records
+            for i, existing in enumerate(records):
+                if existing.get("_id") == kobo_id:
+                    records[i] = record
+                    return
+        raise KeyError(kobo_id)
+
+    def fail_next(self, n: int, status: int = 429, retry_after: float | None = None) -> None:
+        """The next n requests (any endpoint) get `status`, as an overloaded proxy would answer."""
+        with self._lock:
+            self._faults.extend(_Fault(status, retry_after) for _ in range(n))
+
+    def data_requests(self, uid: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.requests if "/data/" in r.path and (uid is None or f"/{uid}/" in r.path)]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> "FakeKobo":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- request handling ----------------------------------------------------------------------
+    def handle(self, method: str, raw_path: str, authorization: str | None) -> tuple[int, dict, Any]:
+        parts = urlsplit(raw_path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        status, headers, body = self._route(method, parts.path, params, authorization)
+        with self._lock:
+            self.requests.append(LoggedRequest(method, parts.path, params, authorization, status))
+        return status, headers, body
+
+    def _route(self, method: str, path: str, params: dict[str, str], authorization: str | None):
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+        if fault is not None:
+            headers = {"Retry-After": _number(fault.retry_after)} if fault.retry_after is not None else {}
+            return fault.status, headers, {"detail": "injected failure"}
+        if not authorization or not authorization.startswith("Token ") \
+                or authorization.removeprefix("Token ") not in self.tokens:
+            return 401, {}, {"detail": "Invalid token."}
+        if method != "GET":
+            return 405, {}, {"detail": "Method not allowed."}
+        segments = [s for s in path.split("/") if s]
+        if segments[:2] != ["api", "v2"] or len(segments) < 3 or segments[2] != "assets":
+            return 404, {}, {"detail": "Not found."}
+        rest = segments[3:]
+        if not rest:
+            base = self.base_url
+            results = [a.summary(base) for a in self.assets.values()]
+            return 200, {}, {"count": len(results), "next": None, "previous": None, "results": results}
+        asset = self.assets.get(rest[0])
+        if asset is None:
+            return 404, {}, {"detail": "Not found."}
+        if len(rest) == 1:
+            return 200, {}, {**asset.summary(self.base_url), "content": asset.content}
+        if rest[1] != "data":
+            return 404, {}, {"detail": "Not found."}
+        if len(rest) == 3:
+            record = next((r for r in asset.records if str(r.get("_id")) == rest[2]), None)
+            return (200, {}, record) if record is not None else (404, {}, {"detail": "Not found."})
+        return self._data_page(asset, path, params)
+
+    def _data_page(self, asset: FakeAsset, path: str, params: dict[str, str]):
+        try:
+            query = json.loads(params.get("query", "{}"))
+            sort = json.loads(params.get("sort", "{}"))
+            limit = min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)  # silently capped
+            start = int(params.get("start", 0))
+        except ValueError:
+            return 400, {}, {"detail": "bad parameters"}
+        with self._lock:
+            records = [r for r in asset.records if _matches(r, query)]
+        if sort.get("_id") in (1, -1):
+            records.sort(key=lambda r: r.get("_id", 0), reverse=sort["_id"] == -1)
+        page = records[start:start + limit]
+
+        def link(offset: int) -> str:
+            return f"{self.base_url}{path}?{urlencode({**params, 'start': offset, 'limit': limit})}"
+
+        return 200, {}, {
+            "count": len(records),
+            "next": link(start + limit) if start + limit < len(records) else None,
+            "previous": link(max(0, start - limit)) if start > 0 else None,
+            "results": page,
+        }
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _matches(record: dict[str, Any], query: dict[str, Any]) -> bool:
+    for key, condition in query.items():
+        value = record.get(key)
+        if not isinstance(condition, dict):
+            if value != condition:
+                return False
+            continue
+        for op, operand in condition.items():
+            if value is None:
+                return False
+            checks = {"$gt": lambda: value > operand, "$gte": lambda: value >= operand,
+                      "$lt": lambda: value < operand, "$lte": lambda: value <= operand}
+            if op not in checks or not checks[op]():
+                return False
+    return True
+
+
+def _handler_for(kobo: FakeKobo):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server naming)
+            status, headers, body = kobo.handle("GET", self.path, self.headers.get("Authorization"))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format, *args):  # keep test output quiet
+            pass
+
+    return Handler
