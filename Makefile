@@ -1,0 +1,54 @@
+# crisis-ct — the two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PORT ?= 5000
+WORKERS ?= 3
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q -o Dpkg::Use-Pty=0
+
+# Debian/Ubuntu packages: SpatiaLite for the embedded database; PostgreSQL + PostGIS
+# and Chromium for the test suite (the server is started by the tests themselves).
+RUN_DEB := libsqlite3-mod-spatialite
+TEST_DEB := $(RUN_DEB) postgresql postgresql-postgis chromium fonts-liberation
+
+.PHONY: run test bench system-run system-test venv venv-test serve clean
+
+run: system-run venv
+	$(BIN)/crisis-ct db upgrade
+	$(BIN)/crisis-ct demo load --if-empty
+	@echo "crisis-ct on http://127.0.0.1:$(PORT)  (add a user: $(BIN)/crisis-ct users add EMAIL --role coordinator --operation demo)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - 'crisis_ct.app:create_app()'
+
+test: system-test venv-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: system-test venv-test
+	$(BIN)/python bench/run.py --out bench/results.json
+
+# Installs only what is missing, so a second run is quick and needs no network.
+system-run:
+	@bash tools/ensure-debs.sh $(RUN_DEB)
+
+system-test:
+	@bash tools/ensure-debs.sh $(TEST_DEB)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || bash tools/ensure-debs.sh python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+venv-test: $(VENV)/.installed-test
+
+clean:
+	rm -rf $(VENV) var test-artifacts
