@@ -1,0 +1,436 @@
+"""Trigger conditions of mitigation rules: a small closed language, parsed from plain data
+and evaluated against the facts known about one site or admin area.
+
+There is no eval and no expression syntax on purpose: coordinators edit the rules file, and
+every condition they can write must be one of the shapes below, checked on load.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+if TYPE_CHECKING:
+    from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
+
+# Answers that say nothing about risk: they never satisfy is_not / at_least / at_most, and never
+# count as a chosen option in includes_any_except (a "don't know" is not evidence of risk).
+NON_ANSWERS = frozenset({"dnk", "pnta", "NC", "nc"})
+
+INDICATOR_OPERATORS = (
+    "is", "is_not", "at_least", "at_most", "includes", "includes_any_except", "phase_at_least",
+)
+ORDINAL_OPERATORS = frozenset({"at_least", "at_most"})
+DOMAINS = ("V", "R", "E", "S", "C")
+CONFIDENCE_LEVELS = ("low", "medium", "high")
+
+# Fact conditions: one key, and the type its operand must have.
+_FACT_KEYS: dict[str, type] = {
+    "site_phase_at_least": int,
+    "area_phase_at_least": int,
+    "hotspot": bool,
+    "unconfirmed_signal": bool,
+    "confidence": str,
+    "age_days_over": int,
+    "site_type_in": list,
+}
+SITE_ONLY_KEYS = frozenset({"indicator", "domain", "site_phase_at_least", "unconfirmed_signal", "site_type_in"})
+AREA_ONLY_KEYS = frozenset({"area_phase_at_least", "hotspot"})
+SCOPES = ("site", "admin_area")
+
+
+class ConditionError(ValueError):
+    """A condition that is not one of the allowed shapes; `where` is a path such as
+    'any[2].at_least' so the caller can name the field."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+class TriggerError(RuntimeError):
+    """A valid condition that cannot be evaluated, e.g. an ordinal comparison on an indicator
+    whose scale the caller did not supply. Raised rather than read as "no risk"."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsed conditions
+
+@dataclass(frozen=True)
+class IndicatorCondition:
+    indicator: str
+    operator: str  # one of INDICATOR_OPERATORS
+    operand: str | int | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DomainCondition:
+    domain: str
+    phase_at_least: int
+
+
+@dataclass(frozen=True)
+class FactCondition:
+    key: str  # one of _FACT_KEYS
+    operand: int | bool | str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    conditions: tuple["Condition", ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    conditions: tuple["Condition", ...]
+
+
+Condition = Union[IndicatorCondition, DomainCondition, FactCondition, AnyOf, AllOf]
+
+
+def _code(value: object, where: str) -> str:
+    # YAML 1.1 reads unquoted yes/no as booleans; in a rule they can only mean the yn codes.
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if not isinstance(value, str) or not value:
+        raise ConditionError(where, f"expected an answer code, got {value!r}")
+    return value
+
+
+def _phase(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ConditionError(where, f"expected a phase 1-5, got {value!r}")
+    return value
+
+
+def _code_list(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConditionError(where, f"expected a non-empty list of codes, got {value!r}")
+    return tuple(_code(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def parse_condition(raw: object, where: str = "") -> Condition:
+    """Turn plain data (as read from YAML) into a Condition, or raise ConditionError."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConditionError(where, f"expected a condition mapping, got {raw!r}")
+    keys = set(raw)
+    if keys & {"any", "all"}:
+        return _parse_combinator(raw, where)
+    if "indicator" in keys:
+        return _parse_indicator(raw, where)
+    if "domain" in keys:
+        return _parse_domain(raw, where)
+    if len(keys) != 1:
+        raise ConditionError(where, f"a fact condition has exactly one key, got {sorted(map(str, keys))}")
+    (key,) = keys
+    if key not in _FACT_KEYS:
+        allowed = ", ".join(["any", "all", "indicator", "domain", *_FACT_KEYS])
+        raise ConditionError(_join(where, str(key)), f"unknown condition key (allowed: {allowed})")
+    return _parse_fact(str(key), raw[key], _join(where, key))
+
+
+def _parse_combinator(raw: Mapping, where: str) -> Condition:
+    if len(raw) != 1:
+        raise ConditionError(where, "'any'/'all' must stand alone in their mapping")
+    (key,) = raw
+    items = raw[key]
+    here = _join(where, key)
+    if not isinstance(items, list) or not items:
+        raise ConditionError(here, "expected a non-empty list of conditions")
+    parsed = tuple(parse_condition(item, f"{here}[{i}]") for i, item in enumerate(items))
+    return AnyOf(parsed) if key == "any" else AllOf(parsed)
+
+
+def _parse_indicator(raw: Mapping, where: str) -> IndicatorCondition:
+    indicator = raw["indicator"]
+    if not isinstance(indicator, str) or not indicator:
+        raise ConditionError(_join(where, "indicator"), f"expected an indicator id, got {indicator!r}")
+    operators = [key for key in raw if key != "indicator"]
+    unknown = [key for key in operators if key not in INDICATOR_OPERATORS]
+    if unknown:
+        raise ConditionError(_join(where, str(unknown[0])),
+                             f"unknown condition key (allowed with indicator: {', '.join(INDICATOR_OPERATORS)})")
+    if len(operators) != 1:
+        raise ConditionError(where, f"indicator {indicator}: give exactly one of {', '.join(INDICATOR_OPERATORS)}")
+    (operator,) = operators
+    here = _join(where, operator)
+    value = raw[operator]
+    if operator == "phase_at_least":
+        operand: str | int | tuple[str, ...] = _phase(value, here)
+    elif operator == "includes_any_except":
+        operand = _code_list(value, here)
+    else:
+        operand = _code(value, here)
+    return IndicatorCondition(indicator, operator, operand)
+
+
+def _parse_domain(raw: Mapping, where: str) -> DomainCondition:
+    extra = set(raw) - {"domain", "phase_at_least"}
+    if extra:
+        raise ConditionError(_join(where, str(sorted(map(str, extra))[0])),
+                             "unknown condition key (a domain condition is {domain: X, phase_at_least: N})")
+    domain = raw["domain"]
+    if domain not in DOMAINS:
+        raise ConditionError(_join(where, "domain"), f"unknown domain {domain!r} (allowed: {', '.join(DOMAINS)})")
+    if "phase_at_least" not in raw:
+        raise ConditionError(where, "a domain condition needs phase_at_least")
+    return DomainCondition(domain, _phase(raw["phase_at_least"], _join(where, "phase_at_least")))
+
+
+def _parse_fact(key: str, value: object, where: str) -> FactCondition:
+    expected = _FACT_KEYS[key]
+    if expected is bool:
+        if value is not True:
+            raise ConditionError(where, f"only '{key}: true' is allowed, got {value!r}")
+        return FactCondition(key, True)
+    if key.endswith("phase_at_least"):
+        return FactCondition(key, _phase(value, where))
+    if key == "age_days_over":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConditionError(where, f"expected a number of days, got {value!r}")
+        return FactCondition(key, value)
+    if key == "confidence":
+        if value not in CONFIDENCE_LEVELS:
+            raise ConditionError(where, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, got {value!r}")
+        return FactCondition(key, value)
+    return FactCondition(key, _code_list(value, where))  # site_type_in
+
+
+def iter_leaves(condition: Condition, where: str = ""):
+    """(path, leaf) for every non-combinator condition, depth first, with the same paths
+    parse_condition uses in its errors (used by validation)."""
+    if isinstance(condition, (AnyOf, AllOf)):
+        key = "any" if isinstance(condition, AnyOf) else "all"
+        for i, child in enumerate(condition.conditions):
+            yield from iter_leaves(child, f"{_join(where, key)}[{i}]")
+    else:
+        yield where, condition
+
+
+def leaf_key(condition: Condition) -> str:
+    """The key that decides which scope a leaf belongs to."""
+    if isinstance(condition, IndicatorCondition):
+        return "indicator"
+    if isinstance(condition, DomainCondition):
+        return "domain"
+    if isinstance(condition, FactCondition):
+        return condition.key
+    raise TypeError(condition)
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts and evaluation
+
+@dataclass(frozen=True)
+class IndicatorFact:
+    value: object | None  # a code, a collection of codes (select_multiple), a number, or None
+    phase: int | None = None
+    n_yes: int = 0
+    n_answered: int = 0
+
+
+@dataclass(frozen=True)
+class Facts:
+    scope: str  # 'site' | 'admin_area'
+    indicators: Mapping[str, IndicatorFact] = field(default_factory=dict)  # empty for areas
+    site_phase: int | None = None
+    domain_phases: Mapping[str, int | None] = field(default_factory=dict)
+    area_phase: int | None = None
+    hotspot: bool = False
+    unconfirmed_signals: tuple[str, ...] = ()  # indicator ids of single-KI critical signals
+    confidence: str | None = None
+    age_days: int | None = None
+    site_type: str | None = None
+
+
+class Evidence(NamedTuple):
+    """Why a condition held: kind is 'indicator', 'domain', 'site_phase', 'area_phase',
+    'hotspot', 'unconfirmed_signal', 'confidence', 'age_days' or 'site_type'."""
+    kind: str
+    id: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Match:
+    evidence: tuple[Evidence, ...]  # distinct, in rule order
+    leaves: int  # how many leaf conditions held
+
+
+def evaluate(condition: Condition | Mapping, facts: Facts,
+             scales: Mapping[str, Sequence[str]]) -> Match | None:
+    """The evidence if `condition` holds for `facts`, else None. `scales` maps indicator id to
+    its answer codes ordered from lowest to highest risk (needed by at_least/at_most).
+    For `any`, every branch that holds contributes evidence, not only the first, so a task
+    links to all the indicators behind it."""
+    if isinstance(condition, Mapping):
+        condition = parse_condition(condition)
+    if isinstance(condition, AnyOf):
+        held = [m for m in (evaluate(c, facts, scales) for c in condition.conditions) if m]
+        return _merge(held) if held else None
+    if isinstance(condition, AllOf):
+        held = []
+        for child in condition.conditions:
+            match = evaluate(child, facts, scales)
+            if match is None:
+                return None
+            held.append(match)
+        return _merge(held)
+    evidence = _leaf_evidence(condition, facts, scales)
+    return Match(evidence, 1) if evidence else None
+
+
+def _merge(matches: Sequence[Match]) -> Match:
+    seen: dict[Evidence, None] = {}
+    for match in matches:
+        for item in match.evidence:
+            seen.setdefault(item, None)
+    return Match(tuple(seen), sum(m.leaves for m in matches))
+
+
+def _leaf_evidence(condition: Condition, facts: Facts,
+                   scales: Mapping[str, Sequence[str]]) -> tuple[Evidence, ...]:
+    if isinstance(condition, IndicatorCondition):
+        return _indicator_evidence(condition, facts, scales)
+    if isinstance(condition, DomainCondition):
+        phase = facts.domain_phases.get(condition.domain)
+        if phase is not None and phase >= condition.phase_at_least:
+            return (Evidence("domain", condition.domain, phase),)
+        return ()
+    assert isinstance(condition, FactCondition)
+    return _fact_evidence(condition, facts)
+
+
+def _fact_evidence(condition: FactCondition, facts: Facts) -> tuple[Evidence, ...]:
+    key, operand = condition.key, condition.operand
+    if key == "site_phase_at_least" and facts.site_phase is not None and facts.site_phase >= operand:
+        return (Evidence("site_phase", "site", facts.site_phase),)
+    if key == "area_phase_at_least" and facts.area_phase is not None and facts.area_phase >= operand:
+        return (Evidence("area_phase", "admin_area", facts.area_phase),)
+    if key == "hotspot" and facts.hotspot:
+        return (Evidence("hotspot", "admin_area", True),)
+    if key == "unconfirmed_signal" and facts.unconfirmed_signals:
+        return tuple(Evidence("unconfirmed_signal", indicator, _signal_value(facts, indicator))
+                     for indicator in facts.unconfirmed_signals)
+    if key == "confidence" and facts.confidence == operand:
+        return (Evidence("confidence", facts.scope, facts.confidence),)
+    if key == "age_days_over" and facts.age_days is not None and facts.age_days > operand:
+        return (Evidence("age_days", facts.scope, facts.age_days),)
+    if key == "site_type_in" and facts.site_type in operand:
+        return (Evidence("site_type", "site", facts.site_type),)
+    return ()
+
+
+def _signal_value(facts: Facts, indicator: str) -> object:
+    fact = facts.indicators.get(indicator)
+    return _evidence_value(fact.value) if fact else None
+
+
+def _chosen(value: object) -> frozenset[str]:
+    """The options of a select_multiple answer; Kobo sends them space-separated."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset(str(item) for item in value)
+    return frozenset()
+
+
+def _evidence_value(value: object) -> object:
+    # Collections become sorted tuples so evidence is hashable and stable.
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(sorted(str(item) for item in value))
+    return value
+
+
+def _answered(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and value in NON_ANSWERS)
+
+
+def _rank(indicator: str, code: str, scales: Mapping[str, Sequence[str]]) -> int | None:
+    scale = scales.get(indicator)
+    if scale is None:
+        raise TriggerError(f"no answer scale known for indicator {indicator}; cannot compare ordinally")
+    return list(scale).index(code) if code in scale else None
+
+
+def _indicator_holds(condition: IndicatorCondition, fact: IndicatorFact,
+                     scales: Mapping[str, Sequence[str]]) -> bool:
+    operator, operand, value = condition.operator, condition.operand, fact.value
+    if operator == "phase_at_least":
+        return fact.phase is not None and fact.phase >= operand
+    if operator == "is":
+        return value == operand
+    if operator == "is_not":
+        return _answered(value) and value != operand
+    if operator == "includes":
+        return operand in _chosen(value)
+    if operator == "includes_any_except":
+        return bool(_chosen(value) - NON_ANSWERS - set(operand))
+    # at_least / at_most: both sides must be on the indicator's ordered scale.
+    wanted = _rank(condition.indicator, operand, scales)
+    if wanted is None:
+        raise TriggerError(f"code {operand!r} is not on the scale of {condition.indicator}")
+    if not isinstance(value, str) or not _answered(value):
+        return False
+    actual = _rank(condition.indicator, value, scales)
+    if actual is None:
+        return False
+    return actual >= wanted if operator == "at_least" else actual <= wanted
+
+
+def _indicator_evidence(condition: IndicatorCondition, facts: Facts,
+                        scales: Mapping[str, Sequence[str]]) -> tuple[Evidence, ...]:
+    fact = facts.indicators.get(condition.indicator)
+    if fact is None or not _indicator_holds(condition, fact, scales):
+        return ()
+    return (Evidence("indicator", condition.indicator, _evidence_value(fact.value)),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+@dataclass(frozen=True)
+class TriggeredRule:
+    rule: "MitigationRule"
+    priority: str  # after escalation
+    evidence: tuple[Evidence, ...]
+    strength: int  # leaf conditions of the trigger that held; more = broader support
+
+
+def rules_triggered(catalogue: "MitigationCatalogue", facts: Facts,
+                    scales: Mapping[str, Sequence[str]]) -> list[TriggeredRule]:
+    """Every rule of the facts' scope whose trigger holds, in catalogue order, with its
+    priority raised by any escalation that holds as well."""
+    triggered = []
+    for rule in catalogue.rules:
+        if rule.scope != facts.scope:
+            continue
+        match = evaluate(rule.trigger, facts, scales)
+        if match is None:
+            continue
+        priority, escalation_evidence = _escalated(catalogue, rule, facts, scales)
+        evidence = _merge([match, Match(escalation_evidence, 0)]).evidence
+        triggered.append(TriggeredRule(rule, priority, evidence, match.leaves))
+    return triggered
+
+
+def _escalated(catalogue: "MitigationCatalogue", rule: "MitigationRule", facts: Facts,
+               scales: Mapping[str, Sequence[str]]) -> tuple[str, tuple[Evidence, ...]]:
+    priority, evidence = rule.priority, ()
+    for escalation in rule.escalate:
+        match = evaluate(escalation.when, facts, scales)
+        if match is None:
+            continue
+        evidence += match.evidence
+        if catalogue.more_urgent(escalation.priority, priority):
+            priority = escalation.priority
+    return priority, evidence
