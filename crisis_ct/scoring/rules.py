@@ -161,8 +161,13 @@ def _code_phase(indicator: Indicator, code: object) -> int | None:
 
 
 def _count_reading(indicator: Indicator, answer: object) -> Reading | None:
+    if isinstance(answer, str):
+        try:  # Kobo JSON carries integers as strings
+            answer = int(answer) if answer.strip().lstrip("-").isdigit() else float(answer)
+        except ValueError:
+            return None  # dnk/pnta or junk in a number field
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return None  # dnk/pnta or junk in a number field
+        return None
     if not math.isfinite(answer) or answer < 0:
         return None
     phase = _threshold_phase(indicator, answer)

@@ -1,0 +1,120 @@
+"""combine_indicator: KI answers to one indicator -> site value (domain.md §2.5)."""
+from datetime import date
+
+from catalogue_factory import count, freq4, interview, multi, yes_no
+
+from crisis_ct.scoring.rules import combine_indicator, select_round
+
+
+def test_mode_takes_most_frequent_code():
+    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "many", "a_few"])
+    assert (result.value, result.phase, result.consensus) == ("many", 3, True)
+
+
+def test_mode_tie_is_no_consensus():
+    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "a_few"])
+    assert result.value is None
+    assert result.phase is None
+    assert result.consensus is False
+    assert result.n_answered == 2
+
+
+def test_missing_codes_are_dropped_before_the_mode():
+    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "dnk", "pnta", None])
+    assert (result.value, result.phase, result.n_answered) == ("many", 3, 1)
+
+
+def test_all_missing_answers_give_no_phase():
+    result = combine_indicator(yes_no("EXP_CONFINEMENT", "E", critical=True), ["dnk", "pnta", "dnk"])
+    assert result.phase is None
+    assert result.value is None
+    assert result.n_answered == 0
+    assert result.n_yes == 0
+
+
+def test_unknown_code_is_not_scored():
+    result = combine_indicator(freq4("POP_UASC", "V"), ["lots", "none"])
+    assert (result.value, result.n_answered) == ("none", 1)
+
+
+def test_yes_prevails_one_yes_beats_two_nos():
+    result = combine_indicator(yes_no("REC_OFFERS", "R"), ["no", "yes", "no"])
+    assert (result.value, result.phase, result.n_yes, result.n_answered) == ("yes", 3, 1, 3)
+
+
+def test_yes_prevails_takes_the_highest_risk_answer():
+    result = combine_indicator(freq4("EXP_CHILD_LABOUR", "E", combine="yes_prevails"),
+                               ["none", "many", "most", "none"])
+    assert (result.value, result.phase, result.n_yes) == ("most", 4, 2)
+
+
+def test_yes_prevails_without_risk_answers_falls_back_to_mode_tie():
+    result = combine_indicator(freq4("EXP_CHILD_LABOUR", "E", combine="yes_prevails"), ["none", "a_few"])
+    assert result.consensus is False
+    assert result.phase is None
+
+
+def test_critical_signal_from_one_ki_is_unconfirmed():
+    result = combine_indicator(yes_no("EXP_CONFINEMENT", "E", critical=True), ["yes", "no", "no"])
+    assert result.unconfirmed is True
+    assert result.phase == 4
+
+
+def test_critical_signal_from_two_kis_is_confirmed():
+    result = combine_indicator(yes_no("EXP_CONFINEMENT", "E", critical=True), ["yes", "yes", "no"])
+    assert result.unconfirmed is False
+    assert result.n_yes == 2
+
+
+def test_non_critical_single_yes_is_not_flagged_unconfirmed():
+    result = combine_indicator(yes_no("REC_OFFERS", "R"), ["yes"])
+    assert result.unconfirmed is False
+
+
+def test_mean_1sd_drops_the_outlier():
+    # mean 275, sd ~483: 1000 lies outside one sd and is dropped -> mean of 30, 40, 30 ... = 33.3
+    result = combine_indicator(count("POP_NEW_ARRIVALS", "V"), [30, 40, 30, 1000])
+    assert abs(result.value - 100 / 3) < 1e-9
+    assert result.phase == 1
+
+
+def test_mean_1sd_with_two_answers_uses_plain_mean():
+    result = combine_indicator(count("POP_NEW_ARRIVALS", "V"), [100, 400])
+    assert (result.value, result.phase) == (250, 3)
+
+
+def test_mean_1sd_with_equal_answers_keeps_them_all():
+    result = combine_indicator(count("POP_NEW_ARRIVALS", "V"), [60, 60, 60])
+    assert (result.value, result.phase) == (60, 2)
+
+
+def test_integer_answers_given_as_strings_are_read_as_numbers():
+    result = combine_indicator(count("POP_NEW_ARRIVALS", "V"), ["250", "dnk", "250"])
+    assert (result.value, result.phase, result.n_answered) == (250, 3, 2)
+
+
+def test_integer_n_yes_counts_each_kis_own_phase():
+    result = combine_indicator(count("POP_NEW_ARRIVALS", "V"), [10, 20, 900])
+    assert result.n_yes == 1
+
+
+def test_max_unions_select_multiple_codes_in_choice_order():
+    indicator = multi("LIV_NEG_COPING", "V", {"none": 1, "selling_assets": 2, "begging": 3})
+    result = combine_indicator(indicator, [("begging",), ("selling_assets", "dnk"), ()])
+    assert result.value == ("selling_assets", "begging")
+    assert result.phase == 3
+    assert result.n_answered == 2
+
+
+def test_max_accepts_kobo_space_separated_selection():
+    indicator = multi("LIV_NEG_COPING", "V", {"none": 1, "selling_assets": 2, "begging": 3})
+    result = combine_indicator(indicator, ["selling_assets begging"])
+    assert (result.value, result.phase) == (("selling_assets", "begging"), 3)
+
+
+def test_select_round_keeps_interviews_within_window_of_latest():
+    old = interview(1, {}, day=date(2025, 1, 1))
+    edge = interview(2, {}, day=date(2025, 2, 1))
+    latest = interview(3, {}, day=date(2025, 3, 3))
+    chosen = select_round([latest, old, edge], window_days=30)
+    assert [i.submission_id for i in chosen] == [2, 3]
