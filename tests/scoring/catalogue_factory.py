@@ -44,7 +44,7 @@ def yes_no(indicator_id: str, domain: str, *, critical: bool = False, combine: s
 
 def freq4(indicator_id: str, domain: str, *, combine: str = "mode") -> Indicator:
     return indicator(indicator_id, domain, "select_one",
-                     {"none": 1, "a_few": 2, "many": 3, "most": 4}, combine=combine)
+                     {"none": 1, "few": 2, "many": 3, "most": 4}, combine=combine)
 
 
 def count(indicator_id: str, domain: str, *, combine: str = "mean_1sd") -> Indicator:

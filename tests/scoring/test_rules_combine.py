@@ -7,12 +7,12 @@ from crisis_ct.scoring.rules import combine_indicator, select_round
 
 
 def test_mode_takes_most_frequent_code():
-    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "many", "a_few"])
+    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "many", "few"])
     assert (result.value, result.phase, result.consensus) == ("many", 3, True)
 
 
 def test_mode_tie_is_no_consensus():
-    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "a_few"])
+    result = combine_indicator(freq4("POP_UASC", "V"), ["many", "few"])
     assert result.value is None
     assert result.phase is None
     assert result.consensus is False
@@ -49,7 +49,7 @@ def test_yes_prevails_takes_the_highest_risk_answer():
 
 
 def test_yes_prevails_without_risk_answers_falls_back_to_mode_tie():
-    result = combine_indicator(freq4("EXP_CHILD_LABOUR", "E", combine="yes_prevails"), ["none", "a_few"])
+    result = combine_indicator(freq4("EXP_CHILD_LABOUR", "E", combine="yes_prevails"), ["none", "few"])
     assert result.consensus is False
     assert result.phase is None
 
