@@ -304,3 +304,19 @@ def _check_against_scale(leaf: IndicatorCondition, context: _Context, rule_id: s
             raise context.error(f"{code!r} is not an answer code of {leaf.indicator} "
                                 f"(codes: {', '.join(scale) or 'none, it is a number'})",
                                 rule_id, f"{field}.{leaf.operator}")
+
+
+def indicator_scales(indicator_catalogue) -> dict[str, tuple[str, ...]]:
+    """Indicator id -> scored answer codes, lowest phase first, from the scoring catalogue
+    (crisis_ct.scoring.catalogue.Catalogue, read duck-typed so this module does not depend on
+    it). Counts get an empty scale; the non-scored follow-up lists (e.g. REC_OFFERS_TYPES)
+    get their codes, unordered, under the detail's upper-cased name."""
+    scales: dict[str, tuple[str, ...]] = {}
+    for indicator in indicator_catalogue.indicators:
+        scored = [(choice.phase, position, choice.code)
+                  for position, choice in enumerate(indicator.choices) if choice.phase is not None]
+        scales[indicator.id] = tuple(code for _, _, code in sorted(scored))
+        for detail in getattr(indicator, "details", ()):
+            scales[detail.name.upper()] = tuple(
+                choice.code for choice in detail.choices if choice.code not in NON_ANSWERS)
+    return scales

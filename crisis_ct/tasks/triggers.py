@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # Answers that say nothing about risk: they never satisfy is_not / at_least / at_most, and never
 # count as a chosen option in includes_any_except (a "don't know" is not evidence of risk).
-NON_ANSWERS = frozenset({"dnk", "pnta", "NC", "nc"})
+NON_ANSWERS = frozenset({"dnk", "pnta", "not_observed", "NC", "nc"})
 
 INDICATOR_OPERATORS = (
     "is", "is_not", "at_least", "at_most", "includes", "includes_any_except", "phase_at_least",
@@ -351,8 +351,13 @@ def _evidence_value(value: object) -> object:
     return value
 
 
-def _answered(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and value in NON_ANSWERS)
+def _answered(indicator: str, value: object, scales: Mapping[str, Sequence[str]]) -> bool:
+    """A substantive answer: on the indicator's scale when the scale is known (so an
+    indicator-specific missing code such as obs3 not_observed never counts)."""
+    if value is None or (isinstance(value, str) and value in NON_ANSWERS):
+        return False
+    scale = scales.get(indicator)
+    return value in scale if scale else True
 
 
 def _rank(indicator: str, code: str, scales: Mapping[str, Sequence[str]]) -> int | None:
@@ -370,7 +375,7 @@ def _indicator_holds(condition: IndicatorCondition, fact: IndicatorFact,
     if operator == "is":
         return value == operand
     if operator == "is_not":
-        return _answered(value) and value != operand
+        return _answered(condition.indicator, value, scales) and value != operand
     if operator == "includes":
         return operand in _chosen(value)
     if operator == "includes_any_except":
@@ -379,7 +384,7 @@ def _indicator_holds(condition: IndicatorCondition, fact: IndicatorFact,
     wanted = _rank(condition.indicator, operand, scales)
     if wanted is None:
         raise TriggerError(f"code {operand!r} is not on the scale of {condition.indicator}")
-    if not isinstance(value, str) or not _answered(value):
+    if not isinstance(value, str) or not _answered(condition.indicator, value, scales):
         return False
     actual = _rank(condition.indicator, value, scales)
     if actual is None:
