@@ -14,8 +14,10 @@ import argparse
 import io
 import re
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import openpyxl
@@ -29,6 +31,7 @@ from crisis_ct.scoring.catalogue import LANGUAGES, Catalogue, Choice, Indicator,
 DEFAULT_FRAME_PATH = FORMS_DIR / "form_frame.yaml"
 DEFAULT_FORM_PATH = FORMS_DIR / "ct_site_assessment.xlsx"
 
+FIXED_TIMESTAMP = datetime(2026, 1, 1)
 LANGUAGE_COLUMNS = {"en": "English (en)", "fr": "Français (fr)"}
 TRANSLATED = ("label", "hint", "constraint_message")
 SURVEY_COLUMNS = [
@@ -274,9 +277,26 @@ def workbook_bytes(sheets: dict[str, list[list[Any]]]) -> bytes:
         sheet = workbook.create_sheet(title)
         for row in rows:
             sheet.append(row)
+    workbook.properties.created = FIXED_TIMESTAMP
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return _reproducible(buffer.getvalue())
+
+
+def _reproducible(xlsx: bytes) -> bytes:
+    """Same sheets, same bytes: pin the zip and document timestamps so rebuilding
+    an unchanged form leaves the committed file untouched in git."""
+    stamp = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
+            target.writestr(zipfile.ZipInfo(info.filename, FIXED_TIMESTAMP.timetuple()[:6]), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def read_sheets(path: Path | str) -> dict[str, list[list[Any]]]:

@@ -252,3 +252,9 @@ def test_frame_without_a_place_for_a_section_cannot_build(tmp_path, catalogue):
         next(r for r in d["body"] if r.get("section") == "trn")))
     with pytest.raises(build_form.FrameError, match="trn"):
         build_form.form_sheets(catalogue, build_form.load_frame(path))
+
+
+def test_rebuilding_gives_identical_bytes(tmp_path):
+    first = build_form.build(tmp_path / "first.xlsx").read_bytes()
+    second = build_form.build(tmp_path / "second.xlsx").read_bytes()
+    assert first == second
