@@ -42,15 +42,19 @@ class ExportError(ValueError):
         return f"{', '.join(where)}: {self.reason}"
 
 
-def read_export(path: Path | str, form: FormSpec | None = None) -> Iterator[dict]:
-    """Records from a JSON, XLSX or CSV export, chosen by extension, else by the first bytes."""
+def read_export(path: Path | str, form: FormSpec | None = None, *,
+                asset_uid: str | None = None) -> Iterator[dict]:
+    """Records from a JSON, XLSX or CSV export, chosen by extension, else by the first bytes.
+
+    XLSX and CSV exports do not name the project: pass `asset_uid` to fill `_xform_id_string`.
+    """
     path = Path(path)
     kind = _kind(path)
     if kind == "json":
         return _read_json_file(path)
     if kind == "xlsx":
-        return read_xlsx_export(path, form)
-    return read_csv_export(path, form)
+        return read_xlsx_export(path, form, asset_uid=asset_uid)
+    return read_csv_export(path, form, asset_uid=asset_uid)
 
 
 def _kind(path: Path) -> str:
@@ -167,7 +171,8 @@ class _JsonChunks:
 
 
 # -- XLSX ----------------------------------------------------------------------------------------
-def read_xlsx_export(path: Path | str, form: FormSpec | None = None) -> Iterator[dict]:
+def read_xlsx_export(path: Path | str, form: FormSpec | None = None, *,
+                     asset_uid: str | None = None) -> Iterator[dict]:
     """First sheet = main records; other sheets = repeats joined by `_index`/`_parent_index`.
 
     Repeat rows must be held until their parent is complete, so memory grows with repeat rows
@@ -187,7 +192,8 @@ def read_xlsx_export(path: Path | str, form: FormSpec | None = None) -> Iterator
         main = sheets[0]
         children = _repeat_rows(path.name, sheets[1:], form)
         _attach_nested(path.name, children)
-        yield from _main_rows(path.name, main, form, children)
+        for record in _main_rows(path.name, main, form, children):
+            yield _complete_metadata(record, asset_uid)
     finally:
         workbook.close()
 
@@ -279,7 +285,8 @@ def _main_rows(file: str, ws, form: FormSpec | None, tables: dict[str, _RepeatTa
 
 
 # -- CSV -------------------------------------------------------------------------------------
-def read_csv_export(path: Path | str, form: FormSpec | None = None) -> Iterator[dict]:
+def read_csv_export(path: Path | str, form: FormSpec | None = None, *,
+                    asset_uid: str | None = None) -> Iterator[dict]:
     """Main records of a CSV export (XML headers). Kobo's CSV has no repeat rows."""
     path = Path(path)
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
@@ -294,7 +301,8 @@ def read_csv_export(path: Path | str, form: FormSpec | None = None) -> Iterator[
             if len(values) > len(header):
                 raise ExportError(path.name, number, None,
                                   f"{len(values)} values for {len(header)} columns (wrong separator?)")
-            yield _record_values(path.name, number, dict(zip(header, values)), form)
+            record = _record_values(path.name, number, dict(zip(header, values)), form)
+            yield _complete_metadata(record, asset_uid)
 
 
 def _check_xml_header(file: str, header: list[str], form: FormSpec | None) -> None:
@@ -302,6 +310,16 @@ def _check_xml_header(file: str, header: list[str], form: FormSpec | None) -> No
         return
     raise ExportError(file, 1, None, "no _id, _uuid or meta/instanceID column: export with "
                                      "'XML values and headers', not labels")
+
+
+def _complete_metadata(record: dict[str, Any], asset_uid: str | None) -> dict[str, Any]:
+    """Metadata the API always sends but exports leave out, with the API's empty values."""
+    if asset_uid and "_xform_id_string" not in record:
+        record["_xform_id_string"] = asset_uid
+    for key, empty in (("_attachments", list), ("_tags", list), ("_notes", list),
+                       ("_validation_status", dict)):
+        record.setdefault(key, empty())
+    return record
 
 
 # -- cells -> API strings ------------------------------------------------------------------------

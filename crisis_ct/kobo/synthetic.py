@@ -18,7 +18,7 @@ from crisis_ct.kobo.formspec import FormSpec, Group, Question
 
 __all__ = ["make_edit", "make_submission", "relevant"]
 
-_NOT_ANSWERED = ("dnk", "pnta")
+_NOT_ANSWERED = ("dnk", "pnta", "not_observed")
 # Lists whose risky codes are known; lists not named here get uniform answers.
 _RISKY = {"yn": {"yes"}, "freq4": {"many", "most"}, "obs3": {"none", "partial"}}
 # Protective-factor questions (SVC_*): the absence of the service is the risk.
