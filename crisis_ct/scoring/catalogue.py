@@ -30,9 +30,9 @@ _CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 class CatalogueError(ValueError):
     """A catalogue file that cannot be used; `problems` lists each one."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class _EntryError(Exception):
