@@ -50,7 +50,9 @@ def _spread_seeds(members: list[int], count: int, centroids: list[tuple[float, f
     return chosen
 
 
-def grow_regions(members: list[int], count: int, tiling: Tiling, centroids: list[tuple[float, float]]) -> list[list[int]]:
+def grow_regions(
+    members: list[int], count: int, tiling: Tiling, centroids: list[tuple[float, float]]
+) -> list[list[int]]:
     """Split members into count contiguous, similar-sized regions.
 
     The smallest region that can still grow claims its unclaimed neighbour nearest to its seed;

@@ -59,9 +59,11 @@ def generate(
 
     for level, areas in ((1, levels.adm1), (2, levels.adm2), (3, levels.adm3)):
         features = [_admin_feature(area, levels) for area in areas]
-        _write_feature_collection(out_dir / f"adm{level}.geojson", f"{COUNTRY_ISO3.lower()}_admbnda_adm{level}_demo_20260101", features)
+        layer_name = f"{COUNTRY_ISO3.lower()}_admbnda_adm{level}_demo_20260101"  # COD-AB file naming
+        _write_feature_collection(out_dir / f"adm{level}.geojson", layer_name, features)
     _write_sites_csv(out_dir / "sites.csv", sites)
-    _write_feature_collection(out_dir / "sites.geojson", f"{COUNTRY_ISO3.lower()}_sites_demo", [_site_feature(s) for s in sites])
+    site_features = [_site_feature(s) for s in sites]
+    _write_feature_collection(out_dir / "sites.geojson", f"{COUNTRY_ISO3.lower()}_sites_demo", site_features)
 
 
 def _check_geometry(levels: AdminLevels) -> None:
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--adm2", type=int, default=12)
     parser.add_argument("--adm1", type=int, default=3)
     args = parser.parse_args(argv)
-    generate(args.out, n_sites=args.sites, seed=args.seed, adm3_count=args.adm3, adm2_count=args.adm2, adm1_count=args.adm1)
+    generate(args.out, n_sites=args.sites, seed=args.seed,
+             adm3_count=args.adm3, adm2_count=args.adm2, adm1_count=args.adm1)
     print(f"wrote {args.out}")
 
 

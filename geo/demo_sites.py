@@ -114,7 +114,9 @@ def _uniform_in(rng: random.Random, areas: _Areas, index: int) -> tuple[float, f
     raise RuntimeError(f"no room for a site in {areas.areas[index].pcode}")
 
 
-def _clustered_in(rng: random.Random, areas: _Areas, index: int, anchors: list[tuple[float, float]]) -> tuple[float, float]:
+def _clustered_in(
+    rng: random.Random, areas: _Areas, index: int, anchors: list[tuple[float, float]]
+) -> tuple[float, float]:
     """Near one of the area's settlement anchors, as displacement gathers around towns and roads."""
     spread = 0.15 * math.sqrt(areas.areas[index].geometry.area)
     for _ in range(60):
@@ -185,7 +187,9 @@ def _site_name(rng: random.Random, site_type: str, area: AdminArea, names: NameM
     return unique
 
 
-def make_sites(rng: random.Random, levels: AdminLevels, coast: LineString, n_sites: int, names: NameMaker) -> list[Site]:
+def make_sites(
+    rng: random.Random, levels: AdminLevels, coast: LineString, n_sites: int, names: NameMaker
+) -> list[Site]:
     adm3 = levels.adm3
     adm1_of_adm2 = {a.pcode: a.parent_pcode for a in levels.adm2}
     areas = _Areas(adm3)
