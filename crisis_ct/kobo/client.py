@@ -168,7 +168,7 @@ class KoboClient:
                 if status not in _RETRY_STATUSES:
                     raise KoboError(f"Kobo answered HTTP {status} for {url_path(url)}", status)
                 failure = f"HTTP {status}"
-                if status == 429:
+                if status in (429, 503):  # the two statuses that may say when to come back
                     wait = _retry_after_seconds(response.headers.get("Retry-After"))
             if attempt >= self.max_retries:
                 raise KoboUnavailable(f"Kobo unavailable for {url_path(url)} after "

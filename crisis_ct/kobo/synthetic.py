@@ -12,7 +12,7 @@ import random
 import re
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from crisis_ct.kobo.formspec import FormSpec, Group, Question
 
@@ -31,15 +31,17 @@ def make_submission(form: FormSpec, *, site_code: str, site_type: str, assessmen
                     submitted_at: datetime, kobo_id: int, asset_uid: str, version: str | None,
                     rng: random.Random, risk: float = 0.3,
                     answers_override: Mapping[str, str | None] | None = None,
-                    location: tuple[float, float] | None = None) -> dict[str, Any]:
+                    location: tuple[float, float] | None = None,
+                    risky_answers: Mapping[str, Collection[str]] | None = None) -> dict[str, Any]:
     """One submission record; `answers_override` maps question names to raw answer strings
-    (None leaves the question unanswered)."""
+    (None leaves the question unanswered). `risky_answers` (question name -> codes that signal
+    risk, e.g. the catalogue's codes at phase >= 3) replaces the built-in guess per list."""
     fixed: dict[str, str | None] = {"consent": "yes", "site_id": site_code, "site_type": site_type,
                                     "assessment_date": assessment_date.isoformat()}
     fixed.update(answers_override or {})
     if location is None:
         location = (round(rng.uniform(-5.0, 15.0), 6), round(rng.uniform(10.0, 40.0), 6))
-    maker = _AnswerMaker(form, rng, max(0.0, min(1.0, risk)), fixed, location)
+    maker = _AnswerMaker(form, rng, max(0.0, min(1.0, risk)), fixed, location, risky_answers or {})
     answers = maker.fill(repeat=None, values={})
 
     started = datetime.combine(assessment_date, time(8, 0), tzinfo=timezone.utc) + \
@@ -92,8 +94,10 @@ def make_edit(record: Mapping[str, Any], changes: Mapping[str, Any], *, rng: ran
 # -- answers ---------------------------------------------------------------------------------
 class _AnswerMaker:
     def __init__(self, form: FormSpec, rng: random.Random, risk: float,
-                 fixed: Mapping[str, str | None], location: tuple[float, float]):
+                 fixed: Mapping[str, str | None], location: tuple[float, float],
+                 risky_answers: Mapping[str, Collection[str]]):
         self.form, self.rng, self.risk, self.fixed, self.location = form, rng, risk, fixed, location
+        self.risky_answers = risky_answers
         self.gates = form.referenced_names()
 
     def fill(self, repeat: str | None, values: dict[str, str]) -> dict[str, Any]:
@@ -152,17 +156,25 @@ class _AnswerMaker:
         missing = [c for c in choices if c in _NOT_ANSWERED]
         if missing and self.rng.random() < _MISSING_RATE:
             return self.rng.choice(missing)
-        risky_table = _RISKY_INVERSE if question.name.startswith("svc_") else _RISKY
-        risky = [c for c in answerable if c in risky_table.get(question.list_name or "", set())]
+        risky = [c for c in answerable if c in self._risky_codes(question)]
         safe = [c for c in answerable if c not in risky]
         if not risky or not safe:
             return self.rng.choice(answerable)
         return self.rng.choice(risky if self.rng.random() < self.risk else safe)
 
+    def _risky_codes(self, question: Question) -> Collection[str]:
+        if question.name in self.risky_answers:
+            return self.risky_answers[question.name]
+        table = _RISKY_INVERSE if question.name.startswith("svc_") else _RISKY
+        return table.get(question.list_name or "", set())
+
     def _select_multiple(self, question: Question) -> str | None:
         options = [c for c in question.choices if c not in _NOT_ANSWERED and c not in ("none", "other")]
         if "none" in question.choices and (not options or self.rng.random() > self.risk):
             return "none"
+        risky = [c for c in options if c in self.risky_answers.get(question.name, ())]
+        if risky:
+            options = risky  # only reached with probability `risk`
         if not options:
             return None
         picked = set(self.rng.sample(options, self.rng.randint(1, min(3, len(options)))))

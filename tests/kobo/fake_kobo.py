@@ -85,8 +85,9 @@ class FakeKobo:
                     return
         raise KeyError(kobo_id)
 
-    def fail_next(self, n: int, status: int = 429, retry_after: float | None = None) -> None:
-        """The next n requests (any endpoint) get `status`, as an overloaded proxy would answer."""
+    def fail_next(self, n: int, status: int = 429, retry_after: float | None = 1) -> None:
+        """The next n requests (any endpoint) get `status`, as an overloaded proxy would answer
+        (with `Retry-After: retry_after` unless it is None)."""
         with self._lock:
             self._faults.extend(_Fault(status, retry_after) for _ in range(n))
 

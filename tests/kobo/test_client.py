@@ -112,6 +112,12 @@ def test_429_waits_for_retry_after(fake_kobo, client, waits):
     assert waits == [7.0, 7.0]
 
 
+def test_429_without_retry_after_backs_off(fake_kobo, client, waits):
+    fake_kobo.fail_next(1, status=429, retry_after=None)
+    client.list_assets()
+    assert len(waits) == 1 and 0 < waits[0] <= 1.0
+
+
 def test_transient_500_is_retried_with_backoff(fake_kobo, client, waits):
     fake_kobo.add_records(UID, records(5))
     fake_kobo.fail_next(1, status=500)
