@@ -397,7 +397,10 @@ def _indicator_evidence(condition: IndicatorCondition, facts: Facts,
     fact = facts.indicators.get(condition.indicator)
     if fact is None or not _indicator_holds(condition, fact, scales):
         return ()
-    return (Evidence("indicator", condition.indicator, _evidence_value(fact.value)),)
+    value = fact.value
+    if condition.operator in {"includes", "includes_any_except"}:
+        value = _chosen(value)  # one shape for Kobo's "a b" strings and for lists
+    return (Evidence("indicator", condition.indicator, _evidence_value(value)),)
 
 
 # ---------------------------------------------------------------------------------------------
