@@ -97,3 +97,11 @@ def test_unclosed_group_is_an_error():
     content = {"survey": [{"type": "begin_group", "name": "g"}, {"type": "text", "name": "q"}], "choices": []}
     with pytest.raises(FormSpecError, match="never closed"):
         FormSpec.from_asset_content(content)
+
+
+def test_nested_groups_join_names_into_the_xpath():
+    content = {"survey": [{"type": "begin_group", "name": "a"}, {"type": "begin_repeat", "name": "b"},
+                          {"type": "integer", "name": "q"}, {"type": "end_repeat"}, {"type": "end_group"}],
+               "choices": []}
+    question = FormSpec.from_asset_content(content).by_name("q")
+    assert (question.xpath, question.repeat, question.groups) == ("a/b/q", "a/b", ("a", "a/b"))
