@@ -24,16 +24,9 @@ ORDINAL_OPERATORS = frozenset({"at_least", "at_most"})
 DOMAINS = ("V", "R", "E", "S", "C")
 CONFIDENCE_LEVELS = ("low", "medium", "high")
 
-# Fact conditions: one key, and the type its operand must have.
-_FACT_KEYS: dict[str, type] = {
-    "site_phase_at_least": int,
-    "area_phase_at_least": int,
-    "hotspot": bool,
-    "unconfirmed_signal": bool,
-    "confidence": str,
-    "age_days_over": int,
-    "site_type_in": list,
-}
+# Fact conditions: a mapping with exactly one of these keys.
+FACT_KEYS = ("site_phase_at_least", "area_phase_at_least", "hotspot", "unconfirmed_signal",
+             "confidence", "age_days_over", "site_type_in")
 SITE_ONLY_KEYS = frozenset({"indicator", "domain", "site_phase_at_least", "unconfirmed_signal", "site_type_in"})
 AREA_ONLY_KEYS = frozenset({"area_phase_at_least", "hotspot"})
 SCOPES = ("site", "admin_area")
@@ -72,7 +65,7 @@ class DomainCondition:
 
 @dataclass(frozen=True)
 class FactCondition:
-    key: str  # one of _FACT_KEYS
+    key: str  # one of FACT_KEYS
     operand: int | bool | str | tuple[str, ...]
 
 
@@ -130,8 +123,8 @@ def parse_condition(raw: object, where: str = "") -> Condition:
     if len(keys) != 1:
         raise ConditionError(where, f"a fact condition has exactly one key, got {sorted(map(str, keys))}")
     (key,) = keys
-    if key not in _FACT_KEYS:
-        allowed = ", ".join(["any", "all", "indicator", "domain", *_FACT_KEYS])
+    if key not in FACT_KEYS:
+        allowed = ", ".join(["any", "all", "indicator", "domain", *FACT_KEYS])
         raise ConditionError(_join(where, str(key)), f"unknown condition key (allowed: {allowed})")
     return _parse_fact(str(key), raw[key], _join(where, key))
 
@@ -185,8 +178,7 @@ def _parse_domain(raw: Mapping, where: str) -> DomainCondition:
 
 
 def _parse_fact(key: str, value: object, where: str) -> FactCondition:
-    expected = _FACT_KEYS[key]
-    if expected is bool:
+    if key in {"hotspot", "unconfirmed_signal"}:
         if value is not True:
             raise ConditionError(where, f"only '{key}: true' is allowed, got {value!r}")
         return FactCondition(key, True)
