@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from crisis_ct import errors, health, openapi, web_db
+from crisis_ct import errors, health, openapi, web, web_db
 from crisis_ct.config import load_settings
 
 
@@ -11,12 +11,14 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_settings(config))
     web_db.init_app(app)
-    errors.register_error_handlers(app)
+    errors.register_error_handlers(app, html_handler=web.html_error_page)
     app.register_blueprint(health.blueprint)
 
     api = openapi.create_api(app)
     from crisis_ct.geography.api import blueprint as geography_api
+    from crisis_ct.kobo.api import blueprint as kobo_api
 
-    for blueprint in (geography_api,):
+    for blueprint in (geography_api, kobo_api):
         api.register_blueprint(blueprint)
+    web.init_app(app)
     return app

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -37,11 +38,17 @@ def _sqlite_module():
     return sqlean
 
 
+def _json_dumps(value) -> str:
+    # orjson is several times faster than json.dumps on submission payloads.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_spatialite_engine(url, echo=echo)
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                            json_serializer=_json_dumps)
 
 
 def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
@@ -52,6 +59,7 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         url,
         echo=echo,
         module=_sqlite_module(),
+        json_serializer=_json_dumps,
         # Writers wait for each other instead of failing at once with "database is locked".
         connect_args={"timeout": 30, "check_same_thread": False},
     )

@@ -1,0 +1,99 @@
+"""Which form a submission was filled in: Kobo assets and their form versions."""
+from __future__ import annotations
+
+from pathlib import Path
+from threading import Lock
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crisis_ct.config import REPO_ROOT
+from crisis_ct.kobo.formspec import FormSpec
+from crisis_ct.kobo.models import KoboAsset, KoboFormVersion
+
+BUNDLED_FORM = REPO_ROOT / "forms" / "ct_site_assessment.xlsx"
+
+# Form versions never change once deployed, so their parsed specs can be shared
+# by every request of the process.
+_spec_cache: dict[tuple[int, str], FormSpec] = {}
+_cache_lock = Lock()
+
+
+def bundled_form() -> FormSpec:
+    return FormSpec.from_xlsform(BUNDLED_FORM)
+
+
+def add_form_version(session: Session, asset: KoboAsset, spec: FormSpec, *, version: str | None = None,
+                     content: dict | None = None) -> KoboFormVersion:
+    version = version or spec.version or "unversioned"
+    existing = session.scalar(sa.select(KoboFormVersion).where(
+        KoboFormVersion.asset_id == asset.id, KoboFormVersion.version == version))
+    if existing is not None:
+        return existing
+    row = KoboFormVersion(asset_id=asset.id, version=version, content=content or spec.to_asset_content())
+    session.add(row)
+    session.flush()
+    return row
+
+
+class FormVersions:
+    """The form specs of one asset, by the `__version__` a submission carries."""
+
+    def __init__(self, session: Session, asset: KoboAsset):
+        self.asset = asset
+        rows = session.execute(sa.select(KoboFormVersion.id, KoboFormVersion.version)
+                               .where(KoboFormVersion.asset_id == asset.id)
+                               .order_by(KoboFormVersion.added_at, KoboFormVersion.id)).all()
+        self._ids = {version: row_id for row_id, version in rows}
+        self._order = [version for _, version in rows]
+        self._session = session
+
+    @property
+    def known(self) -> list[str]:
+        return list(self._order)
+
+    def spec(self, version: str | None) -> FormSpec | None:
+        """The spec for `version`; the latest when the record names none; None if unknown."""
+        if version is None or version == "":
+            if not self._order:
+                return None
+            version = self._order[-1]
+        if version not in self._ids:
+            return None
+        key = (self.asset.id, version)
+        with _cache_lock:
+            cached = _spec_cache.get(key)
+        if cached is None:
+            content = self._session.scalar(sa.select(KoboFormVersion.content)
+                                           .where(KoboFormVersion.id == self._ids[version]))
+            cached = FormSpec.from_asset_content(content, version=version)
+            with _cache_lock:
+                _spec_cache[key] = cached
+        return cached
+
+
+def find_asset(session: Session, asset_uid: str | None, operation_ids: list[int]) -> KoboAsset | None:
+    if not asset_uid:
+        return None
+    return session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid,
+                                                     KoboAsset.operation_id.in_(operation_ids)))
+
+
+def register_asset(session: Session, operation_id: int, asset_uid: str, *, name: str = "",
+                   server_url: str | None = None) -> KoboAsset:
+    asset = session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid))
+    if asset is None:
+        asset = KoboAsset(operation_id=operation_id, asset_uid=asset_uid, name=name, server_url=server_url,
+                          last_sync_summary={})
+        session.add(asset)
+        session.flush()
+    elif asset.operation_id != operation_id:
+        raise ValueError(f"asset {asset_uid} belongs to another operation")
+    else:
+        asset.name = name or asset.name
+        asset.server_url = server_url or asset.server_url
+    return asset
+
+
+def spec_from_file(path: Path) -> FormSpec:
+    return FormSpec.from_xlsform(path)

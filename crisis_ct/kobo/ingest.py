@@ -1,0 +1,299 @@
+"""Storing Kobo submissions exactly once, whichever way they arrive.
+
+Webhook (a batch of one), pull sync and export import all call `Ingestor.ingest`.
+A submission is one Kobo edit chain: re-sends are recognised by `meta/instanceID`,
+edits by `meta/deprecatedID` (and by Kobo's `_id`, which survives edits), so an edit
+arriving before its original, or one submission arriving by webhook and by pull,
+still ends as one. What cannot be stored is quarantined with a readable reason;
+nothing is dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crisis_ct.kobo.forms import FormVersions
+from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
+from crisis_ct.kobo.normalise import NormalisedSubmission, NotASubmission, normalise, with_uuid_prefix
+from crisis_ct.kobo.site_match import SiteMatcher
+from crisis_ct.scoring.queue import enqueue_sites
+from crisis_ct.timeutil import utcnow
+
+STORED, UPDATED, HISTORY, DUPLICATE, QUARANTINED = "stored", "updated", "history", "duplicate", "quarantined"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    instance_id: str | None
+    submission_id: int | None = None
+    quarantine_id: int | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class _Ready:
+    sub: NormalisedSubmission
+    raw: Mapping
+    match: object
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    record: object
+    instance_id: str | None
+    kobo_id: int | None
+    code: str
+    reason: str
+
+
+@dataclass
+class _Chain:
+    """A submission being written in this batch (new, or existing and changed)."""
+
+    values: dict
+    site_ids: set[int] = field(default_factory=set)
+    submission_id: int | None = None
+    new: bool = True
+
+
+def jsonable(value):
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def chain_key(asset_uid: str, sub: NormalisedSubmission) -> str:
+    # Kobo's `_id` stays the same across edits; the root uuid too, where the server sends it.
+    if sub.kobo_id is not None:
+        return f"kobo:{asset_uid}:{sub.kobo_id}"
+    if sub.root_id:
+        return f"root:{sub.root_id}"
+    return f"instance:{sub.deprecated_id or sub.instance_id}"
+
+
+class Ingestor:
+    def __init__(self, session: Session, asset: KoboAsset, *, via: str, match_distance_m: float = 500.0):
+        self.session = session
+        self.asset = asset
+        self.via = via
+        self.forms = FormVersions(session, asset)
+        self.sites = SiteMatcher(session, asset.operation_id, match_distance_m)
+
+    # -- entry point ------------------------------------------------------------------------
+    def ingest(self, records: Sequence[Mapping]) -> list[Outcome]:
+        """Store a batch in the caller's transaction; one outcome per record, in order."""
+        if len(records) > 1:
+            self.sites.preload()
+        prepared = [self._prepare(record) for record in records]
+        self._prefetch([p.sub for p in prepared if isinstance(p, _Ready)])
+        outcomes: list[Outcome | None] = [
+            self._place(p.sub, p.raw, p.match) if isinstance(p, _Ready) else None for p in prepared]
+        self._flush_chains(outcomes)
+        for position, item in enumerate(prepared):
+            if isinstance(item, _Rejected):
+                outcomes[position] = self._quarantine(item)
+        self._resolve_quarantined([o for o in outcomes if o and o.status in (STORED, UPDATED, HISTORY, DUPLICATE)])
+        enqueue_sites(self.session, self._touched_sites)
+        return outcomes  # type: ignore[return-value]
+
+    # -- steps --------------------------------------------------------------------------------
+    def _prepare(self, record: Mapping) -> _Ready | _Rejected:
+        if not isinstance(record, Mapping):
+            return _Rejected(record, None, None, "not_a_submission", "The record is not a JSON object.")
+        instance_id = with_uuid_prefix(record.get("meta/instanceID")) or with_uuid_prefix(record.get("_uuid"))
+        kobo_id = _int(record.get("_id"))
+        version = record.get("__version__")
+        spec = self.forms.spec(version)
+        if spec is None:
+            known = ", ".join(self.forms.known) or "none registered"
+            return _Rejected(record, instance_id, kobo_id, "unknown_form_version",
+                    f"Form version '{version}' of asset {self.asset.asset_uid} is not known to crisis-ct "
+                    f"(known: {known}). Run `crisis-ct kobo sync` or register the form, then replay.")
+        try:
+            sub = normalise(record, spec)
+        except NotASubmission as exc:
+            return _Rejected(record, instance_id, kobo_id, "not_a_submission", str(exc))
+        if sub.problems:
+            code = sub.problems[0].code
+            return _Rejected(record, sub.instance_id, sub.kobo_id, code, "; ".join(str(p) for p in sub.problems))
+        if sub.assessment_date is None:
+            return _Rejected(record, sub.instance_id, sub.kobo_id, "missing_required",
+                    "The assessment date is missing.")
+        match = self.sites.match(sub.site_code, sub.geopoint)
+        if match is None:
+            where = f"site id '{sub.site_code}'" if sub.site_code else "no site id"
+            return _Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
+                    f"No site matches: {where}, and no known site within "
+                    f"{self.sites.max_distance_m:.0f} m of the location. Import the site, then replay.")
+        return _Ready(sub, record, match)
+
+    def _prefetch(self, subs: list[NormalisedSubmission]) -> None:
+        self._touched_sites: set[int] = set()
+        self._chains: dict[object, _Chain] = {}
+        self._versions: list[dict] = []
+        self._version_owner: dict[str, object] = {}   # instance id -> chain handle
+        self._deprecated_by: dict[str, str] = {}      # instance id -> the instance id replacing it
+        self._chain_by_kobo: dict[int, object] = {}
+        self._chain_by_key: dict[str, object] = {}
+        if not subs:
+            return
+        instance_ids = {s.instance_id for s in subs}
+        linked = instance_ids | {s.deprecated_id for s in subs if s.deprecated_id}
+        rows = self.session.execute(
+            sa.select(SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
+                      SubmissionVersion.submission_id)
+            .where(sa.or_(SubmissionVersion.instance_id.in_(linked),
+                          SubmissionVersion.deprecated_id.in_(instance_ids)))).all()
+        for instance_id, deprecated_id, submission_id in rows:
+            self._version_owner[instance_id] = submission_id
+            if deprecated_id:
+                self._deprecated_by[deprecated_id] = instance_id
+        kobo_ids = {s.kobo_id for s in subs if s.kobo_id is not None}
+        keys = {chain_key(self.asset.asset_uid, s) for s in subs}
+        for submission_id, kobo_id, key in self.session.execute(
+                sa.select(Submission.id, Submission.kobo_id, Submission.chain_key)
+                .where(Submission.operation_id == self.asset.operation_id,
+                       sa.or_(sa.and_(Submission.asset_id == self.asset.id, Submission.kobo_id.in_(kobo_ids)),
+                              Submission.chain_key.in_(keys)))).all():
+            if kobo_id is not None:
+                self._chain_by_kobo[kobo_id] = submission_id
+            self._chain_by_key[key] = submission_id
+
+    def _find_chain(self, sub: NormalisedSubmission):
+        for candidate in (sub.deprecated_id, self._deprecated_by.get(sub.instance_id)):
+            if candidate and candidate in self._version_owner:
+                return self._version_owner[candidate]
+        if sub.kobo_id is not None and sub.kobo_id in self._chain_by_kobo:
+            return self._chain_by_kobo[sub.kobo_id]
+        return self._chain_by_key.get(chain_key(self.asset.asset_uid, sub))
+
+    def _place(self, sub: NormalisedSubmission, raw: Mapping, match) -> Outcome:
+        if sub.instance_id in self._version_owner:
+            return Outcome(DUPLICATE, sub.instance_id, submission_id=_id_or_none(self._version_owner[sub.instance_id]))
+        handle = self._find_chain(sub)
+        superseded = sub.instance_id in self._deprecated_by
+        values = self._submission_values(sub, match)
+        if handle is None:
+            handle = object()
+            self._chains[handle] = _Chain(values={**values, "chain_key": chain_key(self.asset.asset_uid, sub),
+                                                  "version_count": 1, "created_at": values["updated_at"]},
+                                          site_ids={match.site_id})
+            status = STORED
+        else:
+            chain = self._chains.get(handle)
+            if chain is None:
+                chain = self._chains[handle] = _Chain(values={}, submission_id=handle, new=False)
+            chain.values["version_count"] = chain.values.get("version_count", 0) + 1
+            if superseded:
+                status = HISTORY
+            else:
+                chain.values.update(values)
+                chain.site_ids.add(match.site_id)
+                status = UPDATED
+        self._version_owner[sub.instance_id] = handle
+        if sub.deprecated_id:
+            self._deprecated_by[sub.deprecated_id] = sub.instance_id
+        if sub.kobo_id is not None:
+            self._chain_by_kobo.setdefault(sub.kobo_id, handle)
+        self._versions.append({"handle": handle, "instance_id": sub.instance_id,
+                               "deprecated_id": sub.deprecated_id, "raw": dict(raw)})
+        return Outcome(status, sub.instance_id, submission_id=_id_or_none(handle))
+
+    def _submission_values(self, sub: NormalisedSubmission, match) -> dict:
+        return {
+            "operation_id": self.asset.operation_id, "asset_id": self.asset.id, "kobo_id": sub.kobo_id,
+            "instance_id": sub.instance_id, "site_id": match.site_id, "matched_by": match.matched_by,
+            "assessment_date": sub.assessment_date, "submitted_at": sub.submitted_at, "ki_role": sub.ki_role,
+            "ki_sex": sub.ki_sex, "form_version": sub.form_version, "answers": jsonable(sub.answers),
+            "received_via": self.via, "updated_at": utcnow(),
+        }
+
+    def _flush_chains(self, outcomes: list[Outcome | None]) -> None:
+        if not self._chains:
+            return
+        new = [(h, c) for h, c in self._chains.items() if c.new]
+        if new:
+            ids = self.session.scalars(
+                sa.insert(Submission).returning(Submission.id, sort_by_parameter_order=True),
+                [c.values for _, c in new]).all()
+            for (handle, chain), submission_id in zip(new, ids):
+                chain.submission_id = submission_id
+        for handle, chain in self._chains.items():
+            if not chain.new:
+                self._update_existing(chain)
+            self._touched_sites |= chain.site_ids
+        resolved = {h: c.submission_id for h, c in self._chains.items()}
+        self.session.execute(sa.insert(SubmissionVersion), [
+            {"submission_id": resolved.get(v["handle"], v["handle"]), "instance_id": v["instance_id"],
+             "deprecated_id": v["deprecated_id"], "raw": v["raw"], "received_via": self.via,
+             "received_at": utcnow()}
+            for v in self._versions])
+        for index, outcome in enumerate(outcomes):
+            if outcome is not None and outcome.submission_id is None and outcome.status != DUPLICATE:
+                handle = self._version_owner.get(outcome.instance_id)
+                outcomes[index] = Outcome(outcome.status, outcome.instance_id,
+                                          submission_id=resolved.get(handle, _id_or_none(handle)))
+
+    def _update_existing(self, chain: _Chain) -> None:
+        submission = self.session.get(Submission, chain.submission_id)
+        added = chain.values.pop("version_count", 0)
+        if chain.values:
+            chain.site_ids.add(submission.site_id)  # the old site loses this interview
+        for name, value in chain.values.items():
+            setattr(submission, name, value)
+        submission.version_count += added
+        self.session.flush()
+
+    def _quarantine(self, rejected: _Rejected) -> Outcome:
+        record, instance_id, kobo_id = rejected.record, rejected.instance_id, rejected.kobo_id
+        code, reason = rejected.code, rejected.reason
+        existing = None
+        if instance_id:
+            existing = self.session.scalar(sa.select(QuarantinedSubmission)
+                                           .where(QuarantinedSubmission.instance_id == instance_id))
+        if existing is not None:
+            existing.attempts += 1
+            existing.reason_code, existing.reason = code, reason
+            existing.raw = dict(record) if isinstance(record, Mapping) else {"_payload": record}
+            existing.status, existing.resolved_at = "pending", None
+            row = existing
+        else:
+            row = QuarantinedSubmission(
+                operation_id=self.asset.operation_id, asset_uid=self.asset.asset_uid, instance_id=instance_id,
+                kobo_id=kobo_id, reason_code=code, reason=reason, received_via=self.via,
+                raw=dict(record) if isinstance(record, Mapping) else {"_payload": record}, attempts=1,
+                status="pending")
+            self.session.add(row)
+        self.session.flush()
+        return Outcome(QUARANTINED, instance_id, quarantine_id=row.id, reason_code=code, reason=reason)
+
+    def _resolve_quarantined(self, stored: Iterable[Outcome]) -> None:
+        by_instance = {o.instance_id: o.submission_id for o in stored if o.instance_id}
+        if not by_instance:
+            return
+        rows = self.session.scalars(sa.select(QuarantinedSubmission).where(
+            QuarantinedSubmission.instance_id.in_(list(by_instance)),
+            QuarantinedSubmission.status == "pending")).all()
+        for row in rows:
+            row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), by_instance[row.instance_id]
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _id_or_none(handle) -> int | None:
+    return handle if isinstance(handle, int) else None

@@ -1,0 +1,109 @@
+"""Kobo projects, stored submissions with their edit history, and the quarantine."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crisis_ct.db import Base
+from crisis_ct.timeutil import utcnow
+from crisis_ct.types import JSONType, UTCDateTime
+
+
+class KoboAsset(Base):
+    """A Kobo project ("asset") whose submissions belong to one operation."""
+
+    __tablename__ = "kobo_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    asset_uid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    server_url: Mapped[str | None] = mapped_column(sa.String(300))
+    # The API token is either named by an environment variable or stored encrypted.
+    token_env: Mapped[str | None] = mapped_column(sa.String(100))
+    token_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    highest_kobo_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sync_status: Mapped[str | None] = mapped_column(sa.String(32))
+    last_sync_summary: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KoboFormVersion(Base):
+    """One deployed version of the form, as Kobo's asset `content` (or the XLSForm)."""
+
+    __tablename__ = "kobo_form_versions"
+    __table_args__ = (sa.UniqueConstraint("asset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[dict] = mapped_column(JSONType)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """One key-informant interview: the current version of a Kobo edit chain."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.UniqueConstraint("operation_id", "chain_key"),
+        sa.Index("ix_submissions_site_date", "site_id", "assessment_date"),
+        sa.Index("ix_submissions_asset_kobo_id", "asset_id", "kobo_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"))
+    chain_key: Mapped[str] = mapped_column(sa.String(160))
+    kobo_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    instance_id: Mapped[str] = mapped_column(sa.String(100))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    matched_by: Mapped[str] = mapped_column(sa.String(16))  # site_id | location
+    assessment_date: Mapped[date] = mapped_column(sa.Date)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ki_role: Mapped[str | None] = mapped_column(sa.String(32))
+    ki_sex: Mapped[str | None] = mapped_column(sa.String(16))
+    form_version: Mapped[str | None] = mapped_column(sa.String(100))
+    answers: Mapped[dict] = mapped_column(JSONType)
+    version_count: Mapped[int] = mapped_column(sa.Integer, default=1)
+    received_via: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubmissionVersion(Base):
+    """Every version ever received, verbatim: the history behind a submission."""
+
+    __tablename__ = "submission_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    deprecated_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    raw: Mapped[dict] = mapped_column(JSONType)
+    received_via: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuarantinedSubmission(Base):
+    """A submission that could not be stored yet, kept verbatim with the reason."""
+
+    __tablename__ = "quarantined_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    asset_uid: Mapped[str | None] = mapped_column(sa.String(64))
+    instance_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    kobo_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reason_code: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    raw: Mapped[dict] = mapped_column(JSONType)
+    received_via: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=1)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"))

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from crisis_ct.schemas import OperationQuery, PageQuery
+
+
+class SubmissionsQuery(OperationQuery, PageQuery):
+    site_id = fields.String(metadata={"description": "Site id (code) of the operation"})
+    since = fields.Date(metadata={"description": "Assessment date on or after (YYYY-MM-DD)"})
+    until = fields.Date(metadata={"description": "Assessment date on or before (YYYY-MM-DD)"})
+
+
+class QuarantineQuery(OperationQuery, PageQuery):
+    pass
+
+
+class SubmissionSchema(Schema):
+    id = fields.Integer()
+    site_id = fields.String()
+    kobo_id = fields.Integer(allow_none=True)
+    instance_id = fields.String()
+    assessment_date = fields.Date()
+    submitted_at = fields.DateTime(allow_none=True)
+    ki_role = fields.String(allow_none=True)
+    matched_by = fields.String(validate=validate.OneOf(["site_id", "location"]))
+    version_count = fields.Integer()
+    received_via = fields.String()
+
+
+class QuarantinedSchema(Schema):
+    id = fields.Integer()
+    asset_uid = fields.String(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+    kobo_id = fields.Integer(allow_none=True)
+    reason_code = fields.String()
+    reason = fields.String()
+    received_via = fields.String()
+    received_at = fields.DateTime()
+    attempts = fields.Integer()
+    site_id = fields.String(allow_none=True, metadata={"description": "The site id the submission names"})
+
+
+class OutcomeSchema(Schema):
+    status = fields.String()
+    instance_id = fields.String(allow_none=True)
+    submission_id = fields.Integer(allow_none=True)
+    quarantine_id = fields.Integer(allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)

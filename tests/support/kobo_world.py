@@ -1,0 +1,81 @@
+"""An operation with admin areas, sites and a registered Kobo asset using the real
+bundled form, plus a maker of Kobo-shaped submissions for it."""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from crisis_ct.accounts.audit import Actor
+from crisis_ct.geography.importers import read_admin_areas, read_sites
+from crisis_ct.geography.operations import get_operation, import_admin_areas, import_sites
+from crisis_ct.kobo.forms import add_form_version, bundled_form, register_asset
+from crisis_ct.kobo.formspec import FormSpec
+from crisis_ct.kobo.synthetic import make_submission
+from tests.support.geo_fixtures import write_levels, write_sites_csv
+
+ASSET_UID = "aCtTestAsset001"
+ACTOR = Actor.system("test")
+_FORM: FormSpec | None = None
+
+
+def form() -> FormSpec:
+    global _FORM
+    if _FORM is None:
+        _FORM = bundled_form()
+    return _FORM
+
+
+# (site_id, name, type, lat, lon, individuals, households) — in tests/support/geo_fixtures squares
+SITES = [
+    ("S1", "Camp one", "planned_camp", 0.5, 0.5, 1200, 240),
+    ("S2", "Camp two", "self_settled", 1.5, 0.5, 800, 160),
+    ("S3", "Centre three", "collective_centre", 0.5, 1.5, 400, 80),
+    ("S4", "Transit four", "transit_centre", 1.5, 3.5, 600, 120),
+]
+SITE_TYPES = {row[0]: row[2] for row in SITES}
+SITE_LOCATIONS = {row[0]: (row[3], row[4]) for row in SITES}
+
+
+@dataclass
+class KoboWorld:
+    operation_id: int
+    asset_id: int
+    tmp: Path
+
+    def add_site(self, database, code: str, name: str, site_type: str, lat: float, lon: float):
+        path = write_sites_csv(self.tmp / f"extra-{code}.csv", [(code, name, site_type, lat, lon, 100, 20)])
+        with database.session() as session:
+            import_sites(session, ACTOR, get_operation(session, "op1"), read_sites(path))
+        SITE_TYPES[code] = site_type
+
+
+def build_world(database, seed, tmp_path: Path, *, sites=SITES) -> KoboWorld:
+    seed.operation("op1")
+    paths = write_levels(tmp_path)
+    with database.session() as session:
+        operation = get_operation(session, "op1")
+        for level in (1, 2, 3):
+            import_admin_areas(session, ACTOR, operation, read_admin_areas(paths[level], level))
+        import_sites(session, ACTOR, operation, read_sites(write_sites_csv(tmp_path / "sites.csv", list(sites))))
+        asset = register_asset(session, operation.id, ASSET_UID, name="CT site assessment")
+        add_form_version(session, asset, form())
+        return KoboWorld(operation.id, asset.id, tmp_path)
+
+
+class SubmissionMaker:
+    """Kobo records for the test sites, with increasing `_id`s."""
+
+    def __init__(self, seed: int = 1):
+        self.rng = random.Random(seed)
+        self.ids = itertools.count(1000)
+
+    def make(self, site_code: str = "S1", *, risk: float = 0.3, answers: dict | None = None,
+             assessment_date: date = date(2026, 11, 1), site_type: str | None = None, **kwargs) -> dict:
+        return make_submission(
+            form(), site_code=site_code, site_type=site_type or SITE_TYPES.get(site_code, "planned_camp"),
+            assessment_date=assessment_date, submitted_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc),
+            kobo_id=next(self.ids), asset_uid=ASSET_UID, version=form().version, rng=self.rng, risk=risk,
+            answers_override=answers, location=SITE_LOCATIONS.get(site_code), **kwargs)
