@@ -1,0 +1,1 @@
+"""Page views of the web blueprint, one module per group of pages."""
