@@ -17,8 +17,13 @@ def create_app(config: dict | None = None) -> Flask:
     api = openapi.create_api(app)
     from crisis_ct.geography.api import blueprint as geography_api
     from crisis_ct.kobo.api import blueprint as kobo_api
+    from crisis_ct.scoring.api import blueprint as scoring_api
+    from crisis_ct.scoring.reads import area_map_properties, site_map_properties
+    from crisis_ct.geography import queries as geography_queries
 
-    for blueprint in (geography_api, kobo_api):
+    for blueprint in (geography_api, kobo_api, scoring_api):
         api.register_blueprint(blueprint)
+    geography_queries.register_site_enricher(site_map_properties)
+    geography_queries.register_area_enricher(area_map_properties)
     web.init_app(app)
     return app

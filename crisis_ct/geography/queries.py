@@ -8,21 +8,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.products import DISCLAIMER
 from crisis_ct.spatial import BBox, spatial_sql
 
 # Extra per-site properties (e.g. the current risk phase) registered by other
 # modules, so geography need not know about scoring.
-SiteEnricher = "Callable[[Session, list[int]], dict[int, dict]]"
 _site_enrichers: list = []
 _area_enrichers: list = []
 
 
 def register_site_enricher(function) -> None:
-    _site_enrichers.append(function)
+    if function not in _site_enrichers:
+        _site_enrichers.append(function)
 
 
 def register_area_enricher(function) -> None:
-    _area_enrichers.append(function)
+    if function not in _area_enrichers:
+        _area_enrichers.append(function)
 
 
 def site_rows(session: Session, operation_ids: Sequence[int], *, bbox: BBox | None = None,
@@ -72,7 +74,7 @@ def sites_feature_collection(session: Session, operation_ids: Sequence[int], **f
         }
         for row in rows
     ]
-    return orjson.dumps({"type": "FeatureCollection", "features": features})
+    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER, "features": features})
 
 
 def admin_area_feature_collection(session: Session, operation_ids: Sequence[int], *, level: int | None = None,
@@ -110,4 +112,4 @@ def admin_area_feature_collection(session: Session, operation_ids: Sequence[int]
                 **extra.get(row.id, {}),
             },
         })
-    return orjson.dumps({"type": "FeatureCollection", "features": features})
+    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER, "features": features})

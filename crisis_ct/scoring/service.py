@@ -1,0 +1,219 @@
+"""Scoring against the database: load a site's key-informant interviews, score them
+with the pure rules, keep every computation, roll sites up into admin areas, and
+hand each new score to task generation. Incremental (one site) and full
+(`score_all`) use the same functions, so they agree."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Callable, Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.kobo.models import Submission
+from crisis_ct.scoring import queue
+from crisis_ct.scoring.area import AreaScore, SiteForArea, score_area
+from crisis_ct.scoring.catalogue import Catalogue, load_catalogue
+from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
+from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_site
+from crisis_ct.timeutil import utcnow
+
+LEVELS = (1, 2, 3)
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def _indicator_names(cat: Catalogue) -> dict[str, str]:
+    return {indicator.name: indicator.id for indicator in cat.indicators}
+
+
+def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
+                       answers: dict) -> KiInterview:
+    names = _indicator_names(cat)
+    values = {}
+    for name, value in answers.items():
+        indicator_id = names.get(name)
+        if indicator_id is not None:
+            values[indicator_id] = tuple(value) if isinstance(value, list) else value
+    return KiInterview(submission_id, assessment_date, ki_sex, values)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+# -- sites -------------------------------------------------------------------------------------
+
+def compute_site(session: Session, site_id: int, *, as_of: date | None = None) -> SiteScore | None:
+    cat = catalogue()
+    rows = session.execute(
+        sa.select(Submission.id, Submission.assessment_date, Submission.ki_sex, Submission.answers)
+        .where(Submission.site_id == site_id)).all()
+    if not rows:
+        return None
+    interviews = [interview_from_row(cat, *row) for row in rows]
+    return score_site(cat, interviews, as_of=as_of or today())
+
+
+def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]], now: datetime) -> list[int]:
+    if not scored:
+        return []
+    site_ids = [site.id for site, _ in scored]
+    for start in range(0, len(site_ids), 1000):
+        session.execute(sa.update(SiteRiskScore)
+                        .where(SiteRiskScore.site_id.in_(site_ids[start:start + 1000]), SiteRiskScore.is_current)
+                        .values(is_current=False))
+    rows = [{
+        "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
+        "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
+        "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
+    } for site, score in scored]
+    return list(session.scalars(
+        sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
+
+
+def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, SiteScore]], score_ids: Sequence[int],
+                         now: datetime) -> None:
+    from crisis_ct.tasks.service import generate_for_site
+
+    for (site, score), score_id in zip(scored, score_ids):
+        generate_for_site(session, site_id=site.id, score=score, score_id=score_id, site_type=site.site_type,
+                          now=now)
+
+
+def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Re-score these sites and every admin area above them."""
+    now = now or utcnow()
+    sites = list(session.scalars(sa.select(Site).where(Site.id.in_(list(site_ids))).order_by(Site.id)))
+    scored = [(site, score) for site in sites
+              if (score := compute_site(session, site.id, as_of=now.date())) is not None]
+    score_ids = _store_site_scores(session, scored, now)
+    _generate_site_tasks(session, scored, score_ids, now)
+    by_operation: dict[int, set[str]] = defaultdict(set)
+    for site in sites:
+        by_operation[site.operation_id].update(site.pcodes())
+    for operation_id, pcodes in by_operation.items():
+        rescore_areas(session, operation_id, pcodes, now=now)
+    return len(scored)
+
+
+# -- admin areas -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _SiteLine:
+    pcodes: tuple[str | None, ...]
+    site: SiteForArea
+
+
+def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as_of: date) -> list[_SiteLine]:
+    settings = catalogue().settings
+    query = (sa.select(Site.id, Site.population_individuals, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode,
+                       SiteRiskScore.phase, SiteRiskScore.confidence, SiteRiskScore.assessment_date)
+             .outerjoin(SiteRiskScore, sa.and_(SiteRiskScore.site_id == Site.id, SiteRiskScore.is_current))
+             .where(Site.operation_id == operation_id))
+    if pcodes is not None:
+        wanted = sorted(pcodes)
+        query = query.where(sa.or_(Site.adm1_pcode.in_(wanted), Site.adm2_pcode.in_(wanted),
+                                   Site.adm3_pcode.in_(wanted)))
+    lines = []
+    for site_id, population, p1, p2, p3, phase, confidence, assessed_on in session.execute(query):
+        recency = (recency_of(assessed_on, as_of, settings.current_days, settings.expired_days)
+                   if assessed_on else None)
+        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence)))
+    return lines
+
+
+def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None = None, *,
+                  now: datetime | None = None) -> int:
+    """Score the named admin areas (all of the operation's when None)."""
+    now = now or utcnow()
+    query = sa.select(AdminArea).where(AdminArea.operation_id == operation_id)
+    if pcodes is not None:
+        if not pcodes:
+            return 0
+        query = query.where(AdminArea.pcode.in_(sorted(pcodes)))
+    areas = list(session.scalars(query))
+    if not areas:
+        return 0
+    lines = _site_lines(session, operation_id, pcodes, now.date())
+    members: dict[str, list[SiteForArea]] = defaultdict(list)
+    for line in lines:
+        for pcode in line.pcodes:
+            if pcode:
+                members[pcode].append(line.site)
+    settings = catalogue().settings
+    scored = [(area, score_area(settings, members.get(area.pcode, []))) for area in areas]
+    _store_area_scores(session, scored, now)
+    return len(scored)
+
+
+def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime) -> None:
+    area_ids = [area.id for area, _ in scored]
+    for start in range(0, len(area_ids), 1000):
+        session.execute(sa.update(AdminAreaRiskScore)
+                        .where(AdminAreaRiskScore.admin_area_id.in_(area_ids[start:start + 1000]),
+                               AdminAreaRiskScore.is_current)
+                        .values(is_current=False))
+    version = catalogue().version
+    rows = [{
+        "admin_area_id": area.id, "operation_id": area.operation_id, "computed_at": now, "is_current": True,
+        "phase": score.phase, "status": score.status, "hotspot": score.hotspot, "catalogue_version": version,
+        "summary": score.to_dict(),
+    } for area, score in scored]
+    ids = list(session.scalars(
+        sa.insert(AdminAreaRiskScore).returning(AdminAreaRiskScore.id, sort_by_parameter_order=True), rows))
+    from crisis_ct.tasks.service import generate_for_area
+
+    for (area, score), score_id in zip(scored, ids):
+        generate_for_area(session, admin_area_id=area.id, score=score, score_id=score_id, now=now)
+
+
+# -- queue and full re-score -----------------------------------------------------------------
+
+def process_queue(session: Session, *, batch: int = 500) -> int:
+    """Re-score every queued site; returns how many sites were processed."""
+    done = 0
+    while True:
+        started = utcnow()
+        site_ids = queue.queued_site_ids(session, limit=batch)
+        if not site_ids:
+            return done
+        rescore_sites(session, site_ids, now=started)
+        queue.dequeue(session, site_ids, enqueued_before=started)
+        done += len(site_ids)
+
+
+def score_all(session: Session, operation_id: int, *, progress: Callable[[int], None] | None = None,
+              now: datetime | None = None, chunk: int = 2000) -> int:
+    """Recompute every site and area of an operation from the stored submissions."""
+    now = now or utcnow()
+    cat = catalogue()
+    sites = {site.id: site for site in session.scalars(sa.select(Site).where(Site.operation_id == operation_id))}
+    interviews: dict[int, list[KiInterview]] = defaultdict(list)
+    rows = session.execute(
+        sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
+                  Submission.answers)
+        .where(Submission.operation_id == operation_id)
+        .execution_options(yield_per=5000))
+    for site_id, *row in rows:
+        interviews[site_id].append(interview_from_row(cat, *row))
+    site_ids = sorted(interviews)
+    total = 0
+    for start in range(0, len(site_ids), chunk):
+        scored = [(sites[site_id], score_site(cat, interviews.pop(site_id), as_of=now.date()))
+                  for site_id in site_ids[start:start + chunk]]
+        score_ids = _store_site_scores(session, scored, now)
+        _generate_site_tasks(session, scored, score_ids, now)
+        total += len(scored)
+        if progress:
+            progress(len(scored))
+    rescore_areas(session, operation_id, None, now=now)
+    queue.dequeue(session, site_ids, enqueued_before=now)
+    return total
