@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
 
     init_i18n(app)
     init_security(app)
-    init_static_assets(app)
     _init_compression(app)
+    init_static_assets(app)
     app.jinja_env.globals["may_open"] = may_open
     app.register_blueprint(blueprint)

@@ -44,6 +44,11 @@ def _cache_static(response: Response) -> Response:
         current = content_digest(filename)
     except (OSError, ValueError):
         return response
+    if response.is_streamed and not request.method == "HEAD":
+        # Our files are small: read them into memory so every client, including
+        # gzip-only ones, gets them compressed (Flask-Compress streams without gzip).
+        response.direct_passthrough = False
+        response.set_data(response.get_data())
     if version == current:
         # The URL changes whenever the content does, so the browser may keep it forever.
         response.cache_control.public = True
@@ -58,5 +63,7 @@ def _cache_static(response: Response) -> Response:
 
 
 def init_static_assets(app: Flask) -> None:
+    """Call after Flask-Compress: after_request hooks run last-registered first, and
+    the file must be cached and buffered before it is compressed."""
     app.jinja_env.globals["static_url"] = static_url
     app.after_request(_cache_static)

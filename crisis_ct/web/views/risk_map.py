@@ -15,6 +15,7 @@ from crisis_ct.web_db import db_session
 
 # Above this many sites the map asks only for those in view (bbox) instead of all at once.
 BBOX_FETCH_THRESHOLD = 2000
+LIST_PAGE_SIZE = 50
 
 
 def _filters() -> RiskFilters:
@@ -89,9 +90,9 @@ def map_list():
     show = "areas" if request.args.get("show") == "areas" else "sites"
     if show == "areas":
         records = risk_data.area_records(db_session(), operation_ids, filters.level, str(get_locale() or "en"))
-        page = paginate(filter_areas(records, filters), request.args.get("page", 1))
+        page = paginate(filter_areas(records, filters), request.args.get("page", 1), LIST_PAGE_SIZE)
     else:
         records = risk_data.site_records(db_session(), operation_ids)
-        page = paginate(filter_sites(records, filters), request.args.get("page", 1))
+        page = paginate(filter_sites(records, filters), request.args.get("page", 1), LIST_PAGE_SIZE)
     return render_template("map_list.html", filters=filters, choices=_filter_choices(), show=show,
                            page=page, total_known=len(records))

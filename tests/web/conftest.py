@@ -1,0 +1,102 @@
+"""Fixtures for the web pages: a small operation with sites (one with a hostile name),
+risk properties injected the way the scoring module will add them, and sign-in."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from crisis_ct.accounts.audit import Actor
+from crisis_ct.geography import queries
+from crisis_ct.geography.importers import read_admin_areas, read_sites
+from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.geography.operations import get_operation, import_admin_areas, import_sites
+from tests.support.geo_fixtures import write_levels, write_sites_csv
+
+PASSWORD = "correct horse battery"
+HOSTILE_NAME = "<script>alert(1)</script>"
+ACTOR = Actor.system("test")
+
+# (site_id, name, type, lat, lon, individuals, households); lon 0..4, lat 0..2 (geo_fixtures).
+SITES = [
+    ("S1", "Camp Alpha", "planned_camp", 0.5, 0.5, 12000, 2400),
+    ("S2", "Transit Beta", "transit_centre", 1.5, 1.5, 300, 60),
+    ("S3", HOSTILE_NAME, "self_settled", 0.5, 2.5, 800, 150),
+    ("S4", "Border Delta", "border_point", 1.5, 3.5, 50, 10),
+]
+
+# What the scoring module's enrichers will add (web1 brief §4); S4 is not assessed.
+SITE_RISK = {
+    "S1": {"phase": 4, "confidence": "high", "recency": "current", "assessment_date": "2026-03-02",
+           "domain_phases": {"V": 3, "R": 4, "E": 4, "S": 2, "C": 3}},
+    "S2": {"phase": 2, "confidence": "low", "recency": "ageing", "assessment_date": "2025-10-15",
+           "domain_phases": {"V": 2, "R": 2, "E": 1, "S": 5, "C": 1}},
+    "S3": {"phase": 3, "confidence": "medium", "recency": "current", "assessment_date": "2026-02-20",
+           "domain_phases": {"V": 3, "R": 3, "E": 2, "S": 3, "C": 3}},
+}
+AREA_RISK = {
+    "XZ01": {"phase": 3, "status": "classified", "hotspot": True, "sites_assessed": 3, "sites_known": 3,
+             "pct_sites_3plus": 66.7, "pct_sites_4plus": 33.3, "confidence": "medium"},
+    "XZ02": {"phase": None, "status": "insufficient_data", "hotspot": False, "sites_assessed": 0,
+             "sites_known": 1, "pct_sites_3plus": None, "pct_sites_4plus": None, "confidence": None},
+}
+
+
+def load_operation(database, directory, code: str, sites=SITES) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = write_levels(directory)
+    with database.session() as session:
+        operation = get_operation(session, code)
+        for level in (1, 2, 3):
+            import_admin_areas(session, ACTOR, operation, read_admin_areas(paths[level], level))
+        import_sites(session, ACTOR, operation, read_sites(write_sites_csv(directory / "sites.csv", sites)))
+
+
+@pytest.fixture
+def operation(seed, database, tmp_path):
+    seed.operation("op1")
+    load_operation(database, tmp_path / "op1", "op1")
+    return "op1"
+
+
+@pytest.fixture
+def risk_properties(monkeypatch):
+    """Risk properties on the GeoJSON, as the scoring module's enrichers will add them."""
+
+    def sites(session, ids):
+        rows = session.execute(sa.select(Site.id, Site.site_code).where(Site.id.in_(ids))).all()
+        return {row.id: SITE_RISK[row.site_code] for row in rows if row.site_code in SITE_RISK}
+
+    def areas(session, ids):
+        rows = session.execute(sa.select(AdminArea.id, AdminArea.pcode).where(AdminArea.id.in_(ids))).all()
+        return {row.id: AREA_RISK[row.pcode] for row in rows if row.pcode in AREA_RISK}
+
+    monkeypatch.setattr(queries, "_site_enrichers", [sites])
+    monkeypatch.setattr(queries, "_area_enrichers", [areas])
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if next_url:
+        data["next"] = next_url
+    return client.post("/login", data=data)
+
+
+@pytest.fixture
+def viewer(seed, operation, client):
+    seed.member("viewer@example.org", "viewer", operation)
+    sign_in(client, "viewer@example.org")
+    return client
+
+
+@pytest.fixture
+def coordinator(seed, operation, client):
+    seed.member("coord@example.org", "coordinator", operation)
+    sign_in(client, "coord@example.org")
+    return client
