@@ -1,7 +1,7 @@
 """combine_indicator: KI answers to one indicator -> site value (domain.md §2.5)."""
 from datetime import date
 
-from catalogue_factory import count, freq4, interview, multi, yes_no
+from catalogue_factory import count, freq4, indicator, interview, multi, yes_no
 
 from crisis_ct.scoring.rules import combine_indicator, select_round
 
@@ -118,3 +118,16 @@ def test_select_round_keeps_interviews_within_window_of_latest():
     latest = interview(3, {}, day=date(2025, 3, 3))
     chosen = select_round([latest, old, edge], window_days=30)
     assert [i.submission_id for i in chosen] == [2, 3]
+
+
+def test_equal_phase_answers_tie_break_by_choice_order_not_ki_order():
+    labour = indicator("EXP_CHILD_LABOUR", "E", "select_one",
+                       {"none": 1, "few": 3, "many": 4, "most": 4}, combine="max")
+    assert combine_indicator(labour, ["most", "many"]).value == "many"
+    assert combine_indicator(labour, ["many", "most"]).value == "many"
+
+
+def test_equal_phase_answers_prefer_the_more_frequent():
+    labour = indicator("EXP_CHILD_LABOUR", "E", "select_one",
+                       {"none": 1, "few": 3, "many": 4, "most": 4}, combine="max")
+    assert combine_indicator(labour, ["most", "many", "most"]).value == "most"
