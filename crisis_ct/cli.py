@@ -34,10 +34,12 @@ def _register() -> None:
     from crisis_ct import demo
     from crisis_ct.accounts.cli import tokens_group, users_group
     from crisis_ct.geography.cli import geo_group, operations_group
+    from crisis_ct.tasks.cli import tasks_group
+    from crisis_ct.kobo.cli import kobo_group
     from crisis_ct.scoring.cli import score_command, scoring_group
 
     for group in (users_group, tokens_group, operations_group, geo_group, demo.demo_group, score_command,
-                  scoring_group):
+                  scoring_group, kobo_group, tasks_group):
         main.add_command(group)
 
 

@@ -113,3 +113,41 @@ def replay_one(quarantine_id: int):
                                match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"])[0]
     session.commit()
     return dataclasses.asdict(result.outcome)
+
+
+@blueprint.get("/assets")
+@requires("coordinator")
+@blueprint.arguments(QuarantineQuery, location="query", as_kwargs=True)
+@blueprint.response(200, description="Connected Kobo projects with their last sync (no tokens)")
+def list_assets(operation=None, limit=100, offset=0):
+    """The operation's Kobo projects: when each last synced and what it found."""
+    from crisis_ct.kobo.models import KoboAsset, KoboFormVersion
+    from crisis_ct.kobo.secrets import token_source
+
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation, "coordinator")
+    session = db_session()
+    where = KoboAsset.operation_id.in_(operation_ids)
+    total = session.scalar(sa.select(sa.func.count()).select_from(KoboAsset).where(where))
+    assets = session.scalars(sa.select(KoboAsset).where(where).order_by(KoboAsset.asset_uid)
+                             .limit(limit).offset(offset)).all()
+    versions: dict[int, list[str]] = {}
+    for asset_id, version in session.execute(
+            sa.select(KoboFormVersion.asset_id, KoboFormVersion.version)
+            .where(KoboFormVersion.asset_id.in_([a.id for a in assets]))
+            .order_by(KoboFormVersion.added_at, KoboFormVersion.id)):
+        versions.setdefault(asset_id, []).append(version)
+    pending = dict(session.execute(
+        sa.select(QuarantinedSubmission.asset_uid, sa.func.count())
+        .where(QuarantinedSubmission.asset_uid.in_([a.asset_uid for a in assets]),
+               QuarantinedSubmission.status == "pending")
+        .group_by(QuarantinedSubmission.asset_uid)).all())
+    items = [{
+        "asset_uid": a.asset_uid, "name": a.name, "operation": principal.operation_codes.get(a.operation_id),
+        "server_url": a.server_url, "token": token_source(a), "form_versions": versions.get(a.id, []),
+        "highest_kobo_id": a.highest_kobo_id,
+        "last_sync_at": a.last_sync_at.isoformat() if a.last_sync_at else None,
+        "last_sync_status": a.last_sync_status, "last_sync_summary": a.last_sync_summary or {},
+        "quarantined_pending": pending.get(a.asset_uid, 0),
+    } for a in assets]
+    return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})

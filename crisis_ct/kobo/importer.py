@@ -1,0 +1,113 @@
+"""Offline import of a Kobo export (JSON, XLSX, CSV), and the batch storing that the
+pull sync shares with it.
+
+An export can hold hundreds of thousands of submissions: records are streamed from the
+file and stored in batches of 1,000, one transaction per batch, so memory stays flat and
+a failure part-way keeps every batch before it (re-running the import stores nothing
+twice: the Ingestor recognises what it already has).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crisis_ct.db import Database
+from crisis_ct.kobo.exports import ExportError, read_export
+from crisis_ct.kobo.forms import FormVersions
+from crisis_ct.kobo.ingest import DUPLICATE, HISTORY, QUARANTINED, STORED, UPDATED, Ingestor, Outcome
+from crisis_ct.kobo.models import KoboAsset
+
+BATCH_SIZE = 1000
+
+__all__ = ["BATCH_SIZE", "ExportError", "ImportError_", "IngestTally", "batches", "import_export",
+           "rescore_queued_sites", "store_batch"]
+
+
+class ImportError_(ValueError):  # noqa: N801 (the builtin ImportError means something else)
+    """The import cannot start (unknown asset, no form); nothing was stored."""
+
+
+@dataclass
+class IngestTally:
+    """What happened to the records of a run, by outcome."""
+
+    read: int = 0
+    stored: int = 0       # new submissions
+    updated: int = 0      # a newer version of a stored submission (an edit)
+    history: int = 0      # an older version arriving late: kept in the history only
+    duplicates: int = 0   # already stored exactly so
+    quarantined: int = 0
+
+    def add(self, outcomes: Iterable[Outcome]) -> None:
+        field_of = {STORED: "stored", UPDATED: "updated", HISTORY: "history", DUPLICATE: "duplicates",
+                    QUARANTINED: "quarantined"}
+        for outcome in outcomes:
+            self.read += 1
+            name = field_of[outcome.status]
+            setattr(self, name, getattr(self, name) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"{self.read} read: {self.stored} stored, {self.updated} updated, {self.history} older versions, "
+                f"{self.duplicates} duplicates, {self.quarantined} quarantined")
+
+
+def batches(records: Iterable[Mapping], size: int = BATCH_SIZE) -> Iterator[list[Mapping]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def store_batch(session: Session, asset: KoboAsset, records: Sequence[Mapping], *, via: str,
+                match_distance_m: float) -> list[Outcome]:
+    """One batch through the Ingestor, in the caller's transaction."""
+    return Ingestor(session, asset, via=via, match_distance_m=match_distance_m).ingest(list(records))
+
+
+def load_asset(session: Session, asset_uid: str) -> KoboAsset:
+    asset = session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid))
+    if asset is None:
+        raise ImportError_(f"No Kobo asset '{asset_uid}' is connected: run `crisis-ct kobo connect "
+                           f"--operation CODE --asset {asset_uid}` first.")
+    return asset
+
+
+def import_export(database: Database, path: Path | str, asset_uid: str, *, match_distance_m: float = 500.0,
+                  batch_size: int = BATCH_SIZE,
+                  progress: Callable[[int], None] | None = None) -> IngestTally:
+    """Store every submission of a Kobo export file for `asset_uid`.
+
+    Raises ImportError_ before anything is read when the asset is unknown, and ExportError
+    (naming file, row, column) when the file is malformed; batches before it stay stored.
+    """
+    with database.session() as session:
+        asset = load_asset(session, asset_uid)
+        # XLSX/CSV cells are typed by the form (integers vs decimals, dates); the latest
+        # registered version is the one an export is downloaded with.
+        form = FormVersions(session, asset).spec(None)
+    if form is None:
+        raise ImportError_(f"Asset '{asset_uid}' has no form registered: run `crisis-ct kobo connect` "
+                           "with --server or --form first.")
+    tally = IngestTally()
+    for batch in batches(read_export(path, form, asset_uid=asset_uid), batch_size):
+        with database.session() as session:
+            asset = load_asset(session, asset_uid)
+            tally.add(store_batch(session, asset, batch, via="import", match_distance_m=match_distance_m))
+        if progress:
+            progress(len(batch))
+    return tally
+
+
+def rescore_queued_sites(database: Database) -> int:
+    """Re-score the sites the stored submissions touched (the scoring queue)."""
+    from crisis_ct.scoring.service import process_queue  # the scoring module is heavier; load on use
+
+    with database.session() as session:
+        return process_queue(session)
