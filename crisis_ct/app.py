@@ -17,11 +17,12 @@ def create_app(config: dict | None = None) -> Flask:
     api = openapi.create_api(app)
     from crisis_ct.geography.api import blueprint as geography_api
     from crisis_ct.kobo.api import blueprint as kobo_api
+    from crisis_ct.tasks.api import blueprint as tasks_api
     from crisis_ct.scoring.api import blueprint as scoring_api
     from crisis_ct.scoring.reads import area_map_properties, site_map_properties
     from crisis_ct.geography import queries as geography_queries
 
-    for blueprint in (geography_api, kobo_api, scoring_api):
+    for blueprint in (geography_api, kobo_api, scoring_api, tasks_api):
         api.register_blueprint(blueprint)
     geography_queries.register_site_enricher(site_map_properties)
     geography_queries.register_area_enricher(area_map_properties)

@@ -1,0 +1,212 @@
+"""The task API: list and read tasks, and move them through their life.
+
+Errors: another operation's task is 404 (nothing leaks), a role that may not take the action
+is 403, a lost race or a wrong state is 409 with details {status, holder, expires_at}.
+Comments are free text returned as JSON strings; whoever renders them must escape them.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+
+from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
+from crisis_ct.accounts.models import Membership, ROLE_RANK, User
+from crisis_ct.accounts.principal import Principal
+from crisis_ct.errors import ApiError
+from crisis_ct.tasks import claims, queries
+from crisis_ct.tasks.claims import Acting, TaskActionError
+from crisis_ct.tasks.models import MitigationTask
+from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, TasksQuery
+from crisis_ct.tasks.service import catalogues
+from crisis_ct.timeutil import utcnow
+from crisis_ct.web_db import db_session
+
+blueprint = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description=(
+    "Mitigation tasks generated from risk scores, and their claims. " + COMMENT_HELP))
+
+
+@blueprint.get("")
+@requires("viewer")
+@blueprint.arguments(TasksQuery, location="query", as_kwargs=True)
+@blueprint.response(200, description="Tasks, paged: {total, limit, offset, items}")
+def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation)
+    languages = tuple(principal.languages) if language == "mine" else ((language,) if language else ())
+    catalogue, _ = catalogues()
+    total, items = queries.list_tasks(db_session(), operation_ids, queries.TaskFilters(languages=languages, **filters),
+                                      priorities=list(catalogue.priorities), now=utcnow(), limit=limit,
+                                      offset=offset)
+    return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@blueprint.get("/<int:task_id>")
+@requires("viewer")
+@blueprint.response(200, description="One task with its history")
+def get_task(task_id: int):
+    task = _visible_task(require_principal(), task_id)
+    return jsonify(queries.one_task_json(db_session(), task.id, now=utcnow()))
+
+
+# --- expert actions ---------------------------------------------------------------------------
+
+@blueprint.post("/<int:task_id>/claim")
+@requires("expert")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The claimed task")
+def claim_task(body=None, task_id: int = 0):
+    principal, task, now = _expert_context(task_id)
+    return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=_claim_hours(task),
+                                         max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
+                                         comment=_comment(body)), _acting(principal, "expert"), task, now)
+
+
+@blueprint.post("/<int:task_id>/renew")
+@requires("expert")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task with its claim extended")
+def renew_task(body=None, task_id: int = 0):
+    principal, task, now = _expert_context(task_id)
+    return _run(lambda who: claims.renew(db_session(), task, who, now=now, hours=_claim_hours(task),
+                                         comment=_comment(body)), _acting(principal, "expert"), task, now)
+
+
+@blueprint.post("/<int:task_id>/progress")
+@requires("expert")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, in progress")
+def progress_task(body=None, task_id: int = 0):
+    principal, task, now = _expert_context(task_id)
+    return _run(lambda who: claims.progress(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal, "expert"), task, now)
+
+
+@blueprint.post("/<int:task_id>/complete")
+@requires("expert")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, done and awaiting verification")
+def complete_task(body=None, task_id: int = 0):
+    principal, task, now = _expert_context(task_id)
+    return _run(lambda who: claims.complete(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal, "expert"), task, now)
+
+
+@blueprint.post("/<int:task_id>/release")
+@requires("expert")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, open again")
+def release_task(body=None, task_id: int = 0):
+    """The holder releases their claim; a coordinator may release anyone's."""
+    principal, task, now = _expert_context(task_id)
+    is_holder = claims.holds(task, principal.user_id, now)
+    role = "expert" if is_holder or not principal.has_role(task.operation_id, "coordinator") else \
+        principal.role_in(task.operation_id)
+    return _run(lambda who: claims.release(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal, role), task, now)
+
+
+# --- coordinator actions ----------------------------------------------------------------------
+
+@blueprint.post("/<int:task_id>/assign")
+@requires("coordinator")
+@blueprint.arguments(AssignBody)
+@blueprint.response(200, description="The task, claimed by the assignee")
+def assign_task(body, task_id: int):
+    principal, task, now = _coordinator_context(task_id)
+    session = db_session()
+    assignee = session.scalar(
+        sa.select(User).join(Membership, Membership.user_id == User.id)
+        .where(User.email == body["email"].strip().lower(), User.is_active,
+               Membership.operation_id == task.operation_id,
+               Membership.role.in_([r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK["expert"]])))
+    if assignee is None:
+        raise ApiError(422, "invalid", "No expert with that email in this task's operation.",
+                       {"fields": {"email": ["not an expert of this operation"]}})
+    hours = body.get("expires_hours") or _claim_hours(task)
+    return _run(lambda who: claims.assign(session, task, who, assignee=assignee, now=now, hours=hours,
+                                          max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
+                                          comment=_comment(body)), _acting(principal), task, now)
+
+
+@blueprint.post("/<int:task_id>/verify")
+@requires("coordinator")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, verified")
+def verify_task(body=None, task_id: int = 0):
+    principal, task, now = _coordinator_context(task_id)
+    return _run(lambda who: claims.verify(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal), task, now)
+
+
+@blueprint.post("/<int:task_id>/reject")
+@requires("coordinator")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, open again after its work was rejected")
+def reject_task(body=None, task_id: int = 0):
+    principal, task, now = _coordinator_context(task_id)
+    return _run(lambda who: claims.reject(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal), task, now)
+
+
+@blueprint.post("/<int:task_id>/cancel")
+@requires("coordinator")
+@blueprint.arguments(CommentBody, required=False)
+@blueprint.response(200, description="The task, cancelled")
+def cancel_task(body=None, task_id: int = 0):
+    principal, task, now = _coordinator_context(task_id)
+    return _run(lambda who: claims.cancel(db_session(), task, who, now=now, comment=_comment(body)),
+                _acting(principal), task, now)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _visible_task(principal: Principal, task_id: int) -> MitigationTask:
+    task = db_session().get(MitigationTask, task_id)
+    if task is None or not principal.has_role(task.operation_id, "viewer"):
+        raise ApiError(404, "not_found", f"No task {task_id}.")
+    return task
+
+
+def _expert_context(task_id: int):
+    principal = require_principal()
+    task = _visible_task(principal, task_id)
+    if not principal.has_role(task.operation_id, "expert"):
+        raise ApiError(403, "forbidden", "Only experts of this task's operation may do this.")
+    return principal, task, utcnow()
+
+
+def _coordinator_context(task_id: int):
+    principal = require_principal()
+    task = _visible_task(principal, task_id)
+    if not principal.has_role(task.operation_id, "coordinator"):
+        raise ApiError(403, "forbidden", "Only coordinators of this task's operation may do this.")
+    return principal, task, utcnow()
+
+
+def _acting(principal: Principal, role: str | None = None) -> Acting:
+    return Acting(principal.actor, role or "coordinator", tuple(principal.expertise))
+
+
+def _run(action, who: Acting, task: MitigationTask, now):
+    session = db_session()
+    try:
+        action(who)
+        session.commit()
+    except TaskActionError as exc:
+        session.rollback()
+        raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
+    return jsonify(queries.one_task_json(session, task.id, now=now, with_history=False))
+
+
+def _claim_hours(task: MitigationTask) -> int:
+    overrides = current_app.config.get("TASK_CLAIM_HOURS") or {}
+    if task.priority in overrides:
+        return int(overrides[task.priority])
+    catalogue, _ = catalogues()
+    priority = catalogue.priorities.get(task.priority)
+    return priority.claim_hours if priority else max(p.claim_hours for p in catalogue.priorities.values())
+
+
+def _comment(body) -> str | None:
+    return (body or {}).get("comment")

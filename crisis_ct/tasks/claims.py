@@ -1,0 +1,242 @@
+"""Task transitions against the database, claims above all.
+
+Every transition is ONE conditional UPDATE whose WHERE repeats what the caller saw (the task's
+status, for holder-only actions the holder and an unexpired claim). Its rowcount decides: 1 =
+this request won, 0 = someone changed the task first and the caller gets a conflict. There is
+no check-then-write in Python that two requests could both pass; on PostgreSQL the losing
+UPDATE waits for the winner's row lock and then re-reads the row, on SQLite every transaction
+takes the write lock at BEGIN (crisis_ct.db).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crisis_ct.accounts.audit import Actor
+from crisis_ct.accounts.models import User
+from crisis_ct.tasks import history, states
+from crisis_ct.tasks.models import MitigationTask
+
+TASKS = MitigationTask.__table__
+EXPIRY_ACTOR = Actor.system("claim-expiry")
+# A coordinator may hand out a longer claim than a self-claim, but not an open-ended one.
+MAX_ASSIGN_HOURS = 24 * 90
+_CLEARED_CLAIM = {"claimed_by_user_id": None, "claimed_at": None, "claim_expires_at": None}
+
+
+class TaskActionError(Exception):
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class TaskConflict(TaskActionError):
+    """A lost race, a wrong state, someone else's claim, or the claim limit."""
+
+    def __init__(self, message: str, details: dict | None = None, code: str = "conflict"):
+        super().__init__(message, details)
+        self.code = code
+
+
+class TaskRefused(TaskActionError):
+    status = 403
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts on a task, and in which capacity (a role of crisis_ct.tasks.states.ACTION_ROLES)."""
+    actor: Actor
+    role: str  # expert | coordinator | admin | system
+    expertise: tuple[str, ...] = field(default=())
+
+    @property
+    def user_id(self) -> int | None:
+        return self.actor.user_id
+
+
+def holds(task: MitigationTask, user_id: int | None, now: datetime) -> bool:
+    return user_id is not None and task.claimed_by_user_id == user_id and is_held(task, now)
+
+
+def is_held(task: MitigationTask, now: datetime) -> bool:
+    """A claim past its expiry is not held, even before `crisis-ct tasks expire` has run."""
+    return (task.status in states.HELD_STATES and task.claimed_by_user_id is not None
+            and task.claim_expires_at is not None and task.claim_expires_at >= now)
+
+
+def held_condition(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(TASKS.c.status.in_(sorted(states.HELD_STATES)), TASKS.c.claimed_by_user_id.is_not(None),
+                   TASKS.c.claim_expires_at >= now)
+
+
+def conflict_details(session: Session, task: MitigationTask, now: datetime) -> dict:
+    session.refresh(task)
+    holder = None
+    if is_held(task, now):
+        user = session.get(User, task.claimed_by_user_id)
+        holder = {"id": user.id, "display_name": user.display_name} if user else None
+    return {"status": task.status, "holder": holder,
+            "expires_at": task.claim_expires_at.isoformat() if holder else None}
+
+
+def _conflict(session: Session, task: MitigationTask, now: datetime, message: str,
+              code: str = "conflict") -> TaskConflict:
+    return TaskConflict(message, conflict_details(session, task, now), code)
+
+
+def _step(session: Session, task: MitigationTask, action: str, who: Acting, *, now: datetime,
+          comment: str | None = None, values: dict | None = None, where: tuple = (),
+          details: dict | None = None) -> MitigationTask:
+    is_holder = holds(task, who.user_id, now)
+    try:
+        transition = states.apply(task.status, action, role=who.role, is_holder=is_holder)
+    except states.ActionNotAllowed as exc:
+        if who.role in states.ACTION_ROLES.get(action, ()):
+            raise _conflict(session, task, now, f"You do not hold this task, so you cannot {action} it.",
+                            "not_holder") from exc
+        raise TaskRefused(str(exc)) from exc
+    except states.TransitionError as exc:
+        raise _conflict(session, task, now, str(exc)) from exc
+    if (who.role, action) in states.HOLDER_ONLY:
+        where = (*where, TASKS.c.claimed_by_user_id == who.user_id, TASKS.c.claim_expires_at >= now)
+    from_status = task.status
+    statement = (sa.update(TASKS).where(TASKS.c.id == task.id, TASKS.c.status == from_status, *where)
+                 .values(status=transition.to_state, updated_at=now, **(values or {})))
+    if session.execute(statement).rowcount != 1:
+        raise _conflict(session, task, now, f"The task changed meanwhile; it could not be {transition.recorded_as}.")
+    session.refresh(task)
+    history.write(session, who.actor, task, transition.recorded_as, from_status=from_status,
+                  to_status=transition.to_state, at=now, comment=comment, details=details)
+    return task
+
+
+def _release_if_lapsed(session: Session, task: MitigationTask, now: datetime) -> None:
+    """A task whose claim lapsed counts as open: expire it first, in the same transaction."""
+    if task.status in states.HELD_STATES and not is_held(task, now):
+        _expire_one(session, task, now)
+
+
+def _active_claims(session: Session, user_id: int, now: datetime) -> int:
+    # Lock the user's row so one expert's parallel claims on different tasks are counted in turn
+    # (PostgreSQL; SQLite already serialises writers). Ignored where FOR UPDATE does not exist.
+    session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    return session.scalar(sa.select(sa.func.count()).select_from(TASKS).where(
+        TASKS.c.claimed_by_user_id == user_id, held_condition(now)))
+
+
+def _check_claim_limit(session: Session, task: MitigationTask, user_id: int, now: datetime,
+                       max_active: int) -> None:
+    if _active_claims(session, user_id, now) >= max_active:
+        error = _conflict(session, task, now, f"At most {max_active} active claims per expert; "
+                                              "release or complete one first.", "claim_limit")
+        error.details["max_active_claims"] = max_active
+        raise error
+
+
+def claim(session: Session, task: MitigationTask, who: Acting, *, now: datetime, hours: int,
+          max_active: int, comment: str | None = None) -> MitigationTask:
+    if not set(task.expertise) & set(who.expertise):
+        raise TaskRefused(
+            f"This task needs one of the expertise tags {', '.join(task.expertise)}; your profile has "
+            f"{', '.join(who.expertise) or 'none'}. A coordinator can assign it to you.",
+            {"needs_expertise": task.expertise, "your_expertise": list(who.expertise)})
+    _release_if_lapsed(session, task, now)
+    if task.status != states.OPEN:
+        raise _conflict(session, task, now, f"The task is {task.status}, not open.")
+    _check_claim_limit(session, task, who.user_id, now, max_active)
+    return _step(session, task, "claim", who, now=now, comment=comment,
+                 values={"claimed_by_user_id": who.user_id, "claimed_at": now,
+                         "claim_expires_at": now + timedelta(hours=hours)},
+                 details={"expires_at": (now + timedelta(hours=hours)).isoformat()})
+
+
+def assign(session: Session, task: MitigationTask, who: Acting, *, assignee: User, now: datetime,
+           hours: int, max_active: int, comment: str | None = None) -> MitigationTask:
+    if not 1 <= hours <= MAX_ASSIGN_HOURS:
+        raise TaskConflict(f"expires_hours must be between 1 and {MAX_ASSIGN_HOURS}.", code="invalid_expiry")
+    _release_if_lapsed(session, task, now)
+    if task.claimed_by_user_id != assignee.id or not is_held(task, now):
+        _check_claim_limit(session, task, assignee.id, now, max_active)
+    expires = now + timedelta(hours=hours)
+    return _step(session, task, "assign", who, now=now, comment=comment,
+                 values={"claimed_by_user_id": assignee.id, "claimed_at": now, "claim_expires_at": expires},
+                 details={"assignee_user_id": assignee.id, "previous_holder_user_id": task.claimed_by_user_id,
+                          "expires_at": expires.isoformat()})
+
+
+def renew(session: Session, task: MitigationTask, who: Acting, *, now: datetime, hours: int,
+          comment: str | None = None) -> MitigationTask:
+    expires = now + timedelta(hours=hours)
+    return _step(session, task, "renew", who, now=now, comment=comment, values={"claim_expires_at": expires},
+                 details={"expires_at": expires.isoformat()})
+
+
+def progress(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+             comment: str | None = None) -> MitigationTask:
+    return _step(session, task, "progress", who, now=now, comment=comment)
+
+
+def complete(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+             comment: str | None = None) -> MitigationTask:
+    # The holder stays recorded as who did the work; the claim itself ends.
+    return _step(session, task, "complete", who, now=now, comment=comment, values={"claim_expires_at": None})
+
+
+def release(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+            comment: str | None = None) -> MitigationTask:
+    details = {"previous_holder_user_id": task.claimed_by_user_id}
+    where = ()
+    if who.role != "expert":
+        # A coordinator frees the claim they saw, not one taken since.
+        where = (TASKS.c.claimed_by_user_id == task.claimed_by_user_id,)
+    return _step(session, task, "release", who, now=now, comment=comment, values=_CLEARED_CLAIM,
+                 where=where, details=details)
+
+
+def verify(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+           comment: str | None = None) -> MitigationTask:
+    return _step(session, task, "verify", who, now=now, comment=comment)
+
+
+def reject(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+           comment: str | None = None) -> MitigationTask:
+    return _step(session, task, "reject", who, now=now, comment=comment, values=_CLEARED_CLAIM,
+                 details={"completed_by_user_id": task.claimed_by_user_id})
+
+
+def cancel(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
+           comment: str | None = None) -> MitigationTask:
+    return _step(session, task, "cancel", who, now=now, comment=comment,
+                 values={"claim_expires_at": None} if task.status == states.DONE else _CLEARED_CLAIM)
+
+
+def _expire_one(session: Session, task: MitigationTask, now: datetime) -> bool:
+    holder = task.claimed_by_user_id
+    statement = (sa.update(TASKS).where(
+        TASKS.c.id == task.id, TASKS.c.status == task.status, TASKS.c.claim_expires_at < now,
+        TASKS.c.claimed_by_user_id == holder if holder is not None else TASKS.c.claimed_by_user_id.is_(None))
+        .values(status=states.OPEN, updated_at=now, **_CLEARED_CLAIM))
+    from_status = task.status
+    if session.execute(statement).rowcount != 1:
+        session.refresh(task)
+        return False
+    session.refresh(task)
+    history.write(session, EXPIRY_ACTOR, task, states.RECORDED_AS["expire"], from_status=from_status,
+                  to_status=states.OPEN, at=now, details={"previous_holder_user_id": holder})
+    return True
+
+
+def expire_claims(session: Session, *, now: datetime) -> int:
+    """Release every claim past its expiry; returns how many were released."""
+    lapsed = session.scalars(sa.select(MitigationTask).where(
+        MitigationTask.status.in_(sorted(states.HELD_STATES)), MitigationTask.claim_expires_at < now)
+        .order_by(MitigationTask.id)).all()
+    return sum(1 for task in lapsed if _expire_one(session, task, now))
