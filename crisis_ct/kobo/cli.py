@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import AppGroup
 
 from crisis_ct.accounts.audit import record as audit
 from crisis_ct.cli_support import cli_actor, fail, progress_bar
@@ -36,7 +38,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REPLAY_BATCH = 200
 
 
-@click.group("kobo")
+@click.group("kobo", cls=AppGroup)  # AppGroup: every command runs in the app context
 def kobo_group() -> None:
     """KoboToolbox projects: connect, sync, import exports, replay the quarantine."""
 
@@ -77,7 +79,7 @@ def connect(operation_code, asset_uid, server_url, token_env, token_stdin, form_
         fail(f"--token-env takes the NAME of an environment variable, e.g. KOBO_TOKEN_{operation_code.upper()}")
     token = None
     if token_stdin:
-        token = click.get_text_stream("stdin").readline().strip()
+        token = sys.stdin.readline().strip()
         if not token:
             fail("no token on stdin")
     elif token_env:
