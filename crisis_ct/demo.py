@@ -7,6 +7,7 @@ import random
 from datetime import datetime, time, timedelta, timezone
 
 import click
+from flask.cli import AppGroup
 import sqlalchemy as sa
 
 from crisis_ct.accounts.audit import Actor
@@ -39,9 +40,33 @@ def load_demo_geography(session, actor: Actor) -> Operation:
 
 
 def _area_risk(pcode: str) -> float:
-    """A stable risk level per adm2 area, so risk clusters on the map like it does in a crisis."""
+    """A stable risk level (0..1) per adm2 area, so risk clusters on the map as it does in a crisis."""
     digest = int(hashlib.sha256(pcode.encode()).hexdigest()[:8], 16)
-    return 0.08 + 0.75 * (digest % 1000) / 1000
+    return (digest % 1000) / 1000
+
+
+# Share of sites per risk profile: (share, chance of a risk answer, critical signals allowed).
+PROFILES = (
+    (0.40, 0.03, False),   # calm
+    (0.30, 0.15, False),   # stressed
+    (0.18, 0.35, False),   # severe, no critical signal
+    (0.12, 0.45, True),    # critical signals reported
+)
+
+
+def _profile(rng: random.Random, area_risk: float) -> tuple[float, bool]:
+    # Riskier areas draw from the riskier end, so hot-spots cluster.
+    draw = min(0.999, rng.random() * 0.6 + area_risk * 0.5)
+    for share, risk, critical in PROFILES:
+        if draw < share:
+            return risk, critical
+        draw -= share
+    return PROFILES[-1][1], PROFILES[-1][2]
+
+
+def _calm_critical_answers() -> dict[str, str]:
+    return {indicator.name: "no" for indicator in catalogue().indicators
+            if indicator.critical and any(c.code == "no" for c in indicator.choices)}
 
 
 def _risky_answers() -> dict[str, set[str]]:
@@ -58,6 +83,7 @@ def load_demo_submissions(session, operation: Operation, *, today=None) -> int:
     asset = register_asset(session, operation.id, DEMO_ASSET, name="Demo CT site assessment")
     add_form_version(session, asset, form)
     risky = _risky_answers()
+    calm_critical = _calm_critical_answers()
     records = []
     kobo_id = 1
     sites = session.scalars(sa.select(Site).where(Site.operation_id == operation.id).order_by(Site.id)).all()
@@ -67,7 +93,7 @@ def load_demo_submissions(session, operation: Operation, *, today=None) -> int:
             continue  # not assessed yet
         age_days = rng.randint(200, 260) if draw < 0.16 else rng.randint(100, 170) if draw < 0.24 else \
             rng.randint(3, 60)
-        risk = max(0.02, min(0.95, _area_risk(site.adm2_pcode or "") + rng.uniform(-0.15, 0.15)))
+        risk, critical_allowed = _profile(rng, _area_risk(site.adm2_pcode or ""))
         lon, lat = session.execute(sa.select(sa.func.ST_X(Site.geom), sa.func.ST_Y(Site.geom))
                                    .where(Site.id == site.id)).one()
         for _ in range(rng.choice((2, 3, 3, 4, 4, 5))):
@@ -76,7 +102,8 @@ def load_demo_submissions(session, operation: Operation, *, today=None) -> int:
             records.append(make_submission(
                 form, site_code=site.site_code, site_type=site.site_type, assessment_date=assessed_on,
                 submitted_at=submitted, kobo_id=kobo_id, asset_uid=DEMO_ASSET, version=form.version, rng=rng,
-                risk=risk, location=(lat, lon), risky_answers=risky))
+                risk=risk, location=(lat, lon), risky_answers=risky,
+                answers_override=None if critical_allowed else calm_critical))
             kobo_id += 1
     ingestor = Ingestor(session, asset, via="demo")
     for start in range(0, len(records), 1000):
@@ -91,7 +118,7 @@ def load_demo(session, actor: Actor) -> Operation:
     return operation
 
 
-@click.group("demo")
+@click.group("demo", cls=AppGroup)
 def demo_group() -> None:
     """The fictional demo operation."""
 

@@ -4,6 +4,7 @@ import secrets
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from crisis_ct.accounts.models import ROLES
 from crisis_ct.accounts.operations import AccountError, add_user, create_token, revoke_tokens
@@ -11,7 +12,7 @@ from crisis_ct.cli_support import cli_actor, fail
 from crisis_ct.web_db import database
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """People and their roles."""
 
@@ -51,7 +52,7 @@ def users_add(email, role, operation_code, display_name, languages, expertise):
         click.echo(f"password: {password}")
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """API tokens (only a hash is stored; a token is shown once)."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from crisis_ct.cli_support import cli_actor, fail, progress_bar
 from crisis_ct.geography.importers import AreaFields, GeoImportError, read_admin_areas, read_sites
@@ -11,7 +12,7 @@ from crisis_ct.geography.operations import (OperationError, create_operation, ge
 from crisis_ct.web_db import database
 
 
-@click.group("operations")
+@click.group("operations", cls=AppGroup)
 def operations_group() -> None:
     """Operations (one humanitarian response each)."""
 
@@ -32,7 +33,7 @@ def operations_create(code, name, country_iso3, languages):
     click.echo(f"created operation {code}")
 
 
-@click.group("geo")
+@click.group("geo", cls=AppGroup)
 def geo_group() -> None:
     """Admin boundaries and sites."""
 

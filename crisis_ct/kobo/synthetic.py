@@ -98,7 +98,11 @@ class _AnswerMaker:
                  risky_answers: Mapping[str, Collection[str]]):
         self.form, self.rng, self.risk, self.fixed, self.location = form, rng, risk, fixed, location
         self.risky_answers = risky_answers
-        self.gates = form.referenced_names()
+        # Gates open whole sections (consent, the sensitive module); a yes/no that only
+        # reveals its own follow-up question (rec_offers -> rec_offers_types) is an answer
+        # like any other and must follow `risk`.
+        self.gates = frozenset(name for group in form.groups
+                               for name in re.findall(r"\$\{([^}]+)\}", group.relevant or ""))
 
     def fill(self, repeat: str | None, values: dict[str, str]) -> dict[str, Any]:
         """Answers of one level (main record or one repeat row), keyed by full XPath."""

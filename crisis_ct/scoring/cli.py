@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask.cli import AppGroup, with_appcontext
 import sqlalchemy as sa
 
 from crisis_ct.cli_support import fail, progress_bar
@@ -13,6 +14,7 @@ from crisis_ct.web_db import database
 
 
 @click.command("score")
+@with_appcontext
 @click.option("--all", "score_everything", is_flag=True, required=True, help="Recompute every site and area")
 @click.option("--operation", "operation_code", help="Only this operation")
 def score_command(score_everything, operation_code):
@@ -32,7 +34,7 @@ def score_command(score_everything, operation_code):
             click.echo(f"{operation.code}: {count} sites scored")
 
 
-@click.group("scoring")
+@click.group("scoring", cls=AppGroup)
 def scoring_group() -> None:
     """The scoring queue."""
 

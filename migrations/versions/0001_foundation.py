@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from migrations.spatial_ops import add_geometry, drop_geometry, enable_spatial
+from crisis_ct.spatial_ddl import add_geometry, drop_geometry, enable_spatial
 
 revision = "0001_foundation"
 down_revision = None

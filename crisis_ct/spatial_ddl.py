@@ -1,4 +1,4 @@
-"""Spatial DDL for migrations, the same call on PostGIS and SpatiaLite."""
+"""Spatial DDL for the migrations: the same call on PostGIS and SpatiaLite."""
 from __future__ import annotations
 
 from alembic import op
