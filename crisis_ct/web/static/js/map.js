@@ -12,6 +12,7 @@
   var statusLine = document.getElementById("map-status");
   var form = document.getElementById("risk-filters");
   var listLink = document.getElementById("list-link");
+  var filtersBox = document.getElementById("filters-box");
   var numbers = new Intl.NumberFormat(config.lang);
   var dates = new Intl.DateTimeFormat(config.lang, { dateStyle: "medium" });
 
@@ -24,6 +25,7 @@
     L.tileLayer(config.tileUrl, { maxZoom: 18 }).addTo(map);
   }
   map.setView([0, 0], 2);
+  if (window.matchMedia("(min-width: 900px)").matches) filtersBox.open = true;
 
   var filters = readFilters();
   var areaLayer = L.geoJSON(null, {
@@ -34,6 +36,8 @@
     }
   }).addTo(map);
   var siteLayer = L.layerGroup().addTo(map);
+  // For the browser tests and for debugging in the console; the page itself never reads it.
+  window.crisisRiskMap = { map: map, sites: siteLayer, areas: areaLayer };
   var siteFeatures = [];
   var areaRequest = 0;
   var loadedAreaKey = null;
@@ -163,7 +167,7 @@
         loadedAreaKey = key;
         container.dataset.areaFeatures = String(collection.features.length);
         if (!fitted && collection.features.length) {
-          map.fitBounds(areaLayer.getBounds());
+          map.fitBounds(areaLayer.getBounds(), { animate: false, padding: [8, 8] });
           fitted = true;
         }
       });
@@ -181,6 +185,7 @@
       var style = R.siteStyle(props, filters.domain);
       style.renderer = renderer;
       var marker = L.circleMarker([coords[1], coords[0]], style);
+      marker.feature = feature;
       marker.bindPopup(function () { return sitePopup(props); });
       siteLayer.addLayer(marker);
       drawn += 1;
@@ -198,7 +203,7 @@
     return fetchJSON(withQuery(config.sitesUrl, params)).then(function (collection) {
       siteFeatures = collection.features;
       if (!fitted && siteFeatures.length) {
-        map.fitBounds(L.geoJSON(collection).getBounds());
+        map.fitBounds(L.geoJSON(collection).getBounds(), { animate: false, padding: [8, 8] });
         fitted = true;
       }
       drawSites();
