@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
+from crisis_ct.cli_support import fail
 from crisis_ct.geography.models import Operation
 from crisis_ct.tasks import claims, queries
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.tasks.states import STATES
-from crisis_ct.cli_support import fail
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web_db import database
 
 
-@click.group("tasks")
+@click.group("tasks", cls=AppGroup)  # AppGroup: every command runs in the app context
 def tasks_group() -> None:
     """Mitigation tasks and their claims."""
 

@@ -1,0 +1,230 @@
+"""The task API through the Flask test client, on both backends."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from crisis_ct.accounts.models import AuditEvent
+from crisis_ct.tasks.models import MitigationTask
+from tests.conftest import auth
+from tests.tasks.test_generation_db import (ARMED_RECRUITMENT, build_world, generate, indicator, site_score,
+                                            task_for)
+
+# Generated "now" so claims and due dates are relative to the real clock the API uses.
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def world(database, seed, tmp_path):
+    sites = build_world(database, seed, tmp_path)
+    # Each site: M01 (P1, CT), M05 (P1, CP), M23 (P3, MHPSS); S1 also M09 (P2, LEGAL): 13 tasks.
+    for code in ("S0", "S2", "S3"):
+        generate(database, sites[code], site_score(ARMED_RECRUITMENT), now=NOW)
+    generate(database, sites["S1"], site_score(ARMED_RECRUITMENT, indicator("DOC_LACK", "many", 3)), now=NOW)
+    tokens = {
+        "expert": seed.member("cp@op1.org", "expert", expertise=["CP"]),
+        "expert2": seed.member("cp2@op1.org", "expert", expertise=["CP", "CT"]),
+        "legal": seed.member("legal@op1.org", "expert", expertise=["LEGAL"]),
+        "coordinator": seed.member("coord@op1.org", "coordinator"),
+        "viewer": seed.member("viewer@op1.org", "viewer"),
+    }
+    build_world(database, seed, tmp_path, "op2", sites=[("T0", "Other camp", "planned_camp", 0.5, 0.5, 10, 2)])
+    tokens["outsider"] = seed.member("cp@op2.org", "expert", "op2", expertise=["CP"])
+    return {"sites": sites, "tokens": tokens,
+            "m05": {code: task_for(database, sites[code], "M05").id for code in ("S0", "S1", "S2", "S3")}}
+
+
+def _post(client, world, who, task_id, action, body=None):
+    return client.post(f"/api/v1/tasks/{task_id}/{action}", json=body if body is not None else {},
+                       headers=auth(world["tokens"][who]))
+
+
+def test_near_within_km_and_expertise_returns_only_close_tasks_nearest_first(client, world):
+    # From (lon 0.82, lat 0.5): S2 at 0.8 is ~2.2 km, S1 at 0.6 ~24 km, S0 ~35 km, S3 ~75 km.
+    response = client.get("/api/v1/tasks?near=0.82,0.5&within_km=40&expertise=CP",
+                          headers=auth(world["tokens"]["expert"]))
+    assert response.status_code == 200
+    items = response.get_json()["items"]
+    assert [item["site_id"] for item in items] == ["S2", "S1", "S0"]
+    assert all("CP" in item["expertise"] for item in items)
+    distances = [item["distance_km"] for item in items]
+    assert distances == sorted(distances) and distances[-1] <= 40
+
+
+def test_near_sorts_by_distance_then_priority(client, world):
+    items = client.get("/api/v1/tasks?near=0.6,0.5&within_km=1", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    assert [(i["site_id"], i["priority"]) for i in items] == [("S1", "P1"), ("S1", "P1"), ("S1", "P2"), ("S1", "P3")]
+
+
+def test_list_filters_and_paging(client, world):
+    headers = auth(world["tokens"]["viewer"])
+    legal = client.get("/api/v1/tasks?expertise=LEGAL", headers=headers).get_json()
+    assert [i["rule_id"] for i in legal["items"]] == ["M09"]
+    page = client.get("/api/v1/tasks?limit=2&offset=1", headers=headers).get_json()
+    assert (page["total"], len(page["items"]), page["offset"]) == (13, 2, 1)
+    assert {i["site_id"] for i in client.get("/api/v1/tasks?site_id=S3", headers=headers).get_json()["items"]} == {"S3"}
+    assert client.get("/api/v1/tasks?priority=P2", headers=headers).get_json()["total"] == 1
+    assert client.get("/api/v1/tasks?language=fr", headers=headers).get_json()["total"] == 13
+    assert client.get("/api/v1/tasks?language=ar", headers=headers).get_json()["total"] == 0
+
+
+def test_pcode_filter_matches_any_admin_level_of_the_site(client, world):
+    items = client.get("/api/v1/tasks?pcode=XZ0102", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    assert {i["site_id"] for i in items} == {"S3"}
+
+
+def test_task_json_shape(client, world):
+    task_id = world["m05"]["S0"]
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    assert {"id", "rule_id", "title", "description", "sector", "priority", "status", "scope", "site_id",
+            "site_name", "pcode", "expertise", "due_at", "overdue", "needs_review", "claim", "evidence",
+            "score_id", "assessment_date", "created_at", "updated_at", "operation", "history"} <= set(body)
+    assert (body["site_id"], body["site_name"], body["operation"], body["claim"]) == ("S0", "Camp zero", "op1", None)
+    assert body["title"]["fr"] and body["history"][0]["action"] == "created"
+
+
+def test_claim_shows_holder_and_time_left(client, world):
+    response = _post(client, world, "expert", world["m05"]["S0"], "claim")
+    assert response.status_code == 200
+    claim = response.get_json()["claim"]
+    assert claim["holder"]["display_name"] == "cp"
+    assert 23 * 3600 < claim["seconds_left"] <= 24 * 3600  # P1 claim_hours = 24
+
+
+def test_second_claim_is_409_with_holder_details(client, world):
+    _post(client, world, "expert", world["m05"]["S0"], "claim")
+    response = _post(client, world, "expert2", world["m05"]["S0"], "claim")
+    assert response.status_code == 409
+    details = response.get_json()["error"]["details"]
+    assert details["status"] == "claimed" and details["holder"]["display_name"] == "cp"
+    assert details["expires_at"]
+
+
+def test_claim_without_matching_expertise_is_refused_with_a_reason(client, world):
+    response = _post(client, world, "legal", world["m05"]["S0"], "claim")
+    assert response.status_code == 403
+    assert "expertise" in response.get_json()["error"]["message"]
+
+
+def test_coordinator_assigns_regardless_of_expertise_and_with_a_longer_expiry(client, world):
+    response = _post(client, world, "coordinator", world["m05"]["S0"], "assign",
+                     {"email": "legal@op1.org", "expires_hours": 24 * 10})
+    assert response.status_code == 200
+    claim = response.get_json()["claim"]
+    assert claim["holder"]["display_name"] == "legal" and claim["seconds_left"] > 9 * 24 * 3600
+
+
+def test_full_life_writes_history_and_audit_for_every_step(client, world, database):
+    task_id = world["m05"]["S0"]
+    steps = [("expert", "claim"), ("expert", "renew"), ("expert", "progress"), ("expert", "complete"),
+             ("coordinator", "reject"), ("expert2", "claim"), ("expert2", "progress"), ("expert2", "complete"),
+             ("coordinator", "verify")]
+    for who, action in steps:
+        response = _post(client, world, who, task_id, action, {"comment": f"{action} note"})
+        assert response.status_code == 200, (action, response.get_json())
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    assert body["status"] == "verified"
+    actions = [h["action"] for h in body["history"]]
+    assert actions == ["created", "claimed", "renewed", "progressed", "completed", "rejected", "claimed",
+                       "progressed", "completed", "verified"]
+    assert body["history"][5] | {"at": None} == {"at": None, "actor": "coord@op1.org", "action": "rejected",
+                                                  "from_status": "done", "to_status": "open",
+                                                  "comment": "reject note"}
+    with database.session() as session:
+        audited = list(session.scalars(sa.select(AuditEvent.action).where(
+            AuditEvent.target_type == "mitigation_task", AuditEvent.target_id == str(task_id)).order_by(AuditEvent.id)))
+    assert audited == [f"task.{a}" for a in actions]
+
+
+def test_cancel_is_for_coordinators(client, world):
+    task_id = world["m05"]["S0"]
+    assert _post(client, world, "expert", task_id, "cancel").status_code == 403
+    response = _post(client, world, "coordinator", task_id, "cancel")
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    assert _post(client, world, "coordinator", task_id, "cancel").status_code == 409
+
+
+@pytest.mark.parametrize("action", ["claim", "renew", "progress", "complete", "release"])
+def test_a_viewer_may_not_take_expert_actions(client, world, action):
+    assert _post(client, world, "viewer", world["m05"]["S0"], action).status_code == 403
+
+
+@pytest.mark.parametrize("action", ["verify", "reject", "cancel"])
+def test_an_expert_may_not_take_coordinator_actions(client, world, action):
+    assert _post(client, world, "expert", world["m05"]["S0"], action).status_code == 403
+
+
+def test_another_operations_task_is_404(client, world):
+    task_id = world["m05"]["S0"]
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["outsider"])).status_code == 404
+    assert _post(client, world, "outsider", task_id, "claim").status_code == 404
+    listed = client.get("/api/v1/tasks", headers=auth(world["tokens"]["outsider"])).get_json()
+    assert listed["total"] == 0
+    assert client.get("/api/v1/tasks?operation=op1", headers=auth(world["tokens"]["outsider"])).status_code == 404
+
+
+def test_only_the_holder_progresses_or_releases_but_a_coordinator_may_release(client, world):
+    task_id = world["m05"]["S0"]
+    _post(client, world, "expert", task_id, "claim")
+    assert _post(client, world, "expert2", task_id, "progress").status_code == 409
+    assert _post(client, world, "expert2", task_id, "release").status_code == 409
+    response = _post(client, world, "coordinator", task_id, "release", {"comment": "handover"})
+    assert response.status_code == 200
+    assert (response.get_json()["status"], response.get_json()["claim"]) == ("open", None)
+
+
+def test_renew_moves_the_expiry_forward(client, world, database):
+    task_id = world["m05"]["S0"]
+    _post(client, world, "expert", task_id, "claim")
+    with database.session() as session:  # pretend the claim was taken 20 hours ago
+        session.execute(sa.update(MitigationTask).where(MitigationTask.id == task_id)
+                        .values(claim_expires_at=NOW + timedelta(hours=4)))
+    response = _post(client, world, "expert", task_id, "renew")
+    assert response.status_code == 200
+    assert response.get_json()["claim"]["seconds_left"] > 23 * 3600
+
+
+def test_a_lapsed_claim_is_not_shown_as_held_and_can_be_claimed(client, world, database):
+    task_id = world["m05"]["S0"]
+    _post(client, world, "expert", task_id, "claim")
+    with database.session() as session:
+        session.execute(sa.update(MitigationTask).where(MitigationTask.id == task_id)
+                        .values(claim_expires_at=NOW - timedelta(minutes=1)))
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    assert (body["status"], body["claim"]) == ("open", None)
+    assert _post(client, world, "expert", task_id, "renew").status_code == 409
+    open_ids = [i["id"] for i in client.get("/api/v1/tasks?status=open", headers=auth(world["tokens"]["viewer"]))
+                .get_json()["items"]]
+    assert task_id in open_ids
+    assert _post(client, world, "expert2", task_id, "claim").status_code == 200
+
+
+def test_max_active_claims(client, world, app):
+    app.config["MAX_ACTIVE_CLAIMS"] = 2
+    ids = [world["m05"][code] for code in ("S0", "S1", "S2")]
+    assert [_post(client, world, "expert", i, "claim").status_code for i in ids] == [200, 200, 409]
+    assert _post(client, world, "expert", ids[2], "claim").get_json()["error"]["code"] == "claim_limit"
+    _post(client, world, "expert", ids[0], "release")
+    assert _post(client, world, "expert", ids[2], "claim").status_code == 200
+
+
+def test_wrong_state_is_409(client, world):
+    task_id = world["m05"]["S0"]
+    response = _post(client, world, "coordinator", task_id, "verify")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["details"] == {"status": "open", "holder": None, "expires_at": None}
+
+
+def test_assign_needs_an_expert_of_the_operation(client, world):
+    response = _post(client, world, "coordinator", world["m05"]["S0"], "assign", {"email": "cp@op2.org"})
+    assert response.status_code == 422
+
+
+def test_comments_are_returned_as_typed_data_not_markup(client, world):
+    task_id = world["m05"]["S0"]
+    _post(client, world, "expert", task_id, "claim", {"comment": "<script>alert(1)</script>"})
+    response = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"]))
+    assert response.mimetype == "application/json"
+    assert response.get_json()["history"][-1]["comment"] == "<script>alert(1)</script>"
