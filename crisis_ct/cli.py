@@ -36,10 +36,11 @@ def _register() -> None:
     from crisis_ct.geography.cli import geo_group, operations_group
     from crisis_ct.tasks.cli import tasks_group
     from crisis_ct.kobo.cli import kobo_group
-    from crisis_ct.scoring.cli import score_command, scoring_group
+    from crisis_ct.scoring.cli import score_command
+    from crisis_ct.worker import worker_command
 
     for group in (users_group, tokens_group, operations_group, geo_group, demo.demo_group, score_command,
-                  scoring_group, kobo_group, tasks_group):
+                  kobo_group, tasks_group, worker_command):
         main.add_command(group)
 
 
