@@ -61,6 +61,8 @@ def _map_config(site_total: int) -> dict:
             "hotspot": _("Hotspot"),
             "why": _("Why this phase?"),
             "loading": _("Loading…"),
+            "zoomIn": _("Zoom in"),
+            "zoomOut": _("Zoom out"),
             "failed": _("The map data could not be loaded. The list view still works."),
         },
     }

@@ -19,7 +19,8 @@
   // Simplification tolerance in degrees before the first zoom is known, per admin level.
   var LEVEL_TOLERANCE = { 1: 0.01, 2: 0.005, 3: 0.002 };
 
-  var map = L.map(container, { preferCanvas: true, attributionControl: Boolean(config.tileUrl) });
+  var map = L.map(container, { preferCanvas: true, zoomControl: false, attributionControl: Boolean(config.tileUrl) });
+  L.control.zoom({ zoomInTitle: labels.zoomIn, zoomOutTitle: labels.zoomOut }).addTo(map);
   var renderer = L.canvas({ padding: 0.3 });
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 18 }).addTo(map);
