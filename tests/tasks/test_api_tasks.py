@@ -228,3 +228,17 @@ def test_comments_are_returned_as_typed_data_not_markup(client, world):
     response = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"]))
     assert response.mimetype == "application/json"
     assert response.get_json()["history"][-1]["comment"] == "<script>alert(1)</script>"
+
+
+def test_assign_release_and_cancel_are_in_history_and_audit(client, world, database):
+    task_id = world["m05"]["S0"]
+    for who, action, body in [("coordinator", "assign", {"email": "cp@op1.org"}),
+                              ("coordinator", "release", {}), ("coordinator", "cancel", {"comment": "duplicate"})]:
+        assert _post(client, world, who, task_id, action, body).status_code == 200, action
+    history = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()["history"]
+    assert [(h["action"], h["from_status"], h["to_status"]) for h in history[1:]] == [
+        ("assigned", "open", "claimed"), ("released", "claimed", "open"), ("cancelled", "open", "cancelled")]
+    with database.session() as session:
+        audited = set(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.target_id == str(task_id),
+                                                                         AuditEvent.target_type == "mitigation_task")))
+    assert {"task.assigned", "task.released", "task.cancelled"} <= audited
