@@ -27,7 +27,8 @@ class TasksQuery(OperationQuery, PageQuery):
     status = fields.String(validate=validate.OneOf(states.STATES),
                            metadata={"description": "A task whose claim lapsed counts as open"})
     priority = fields.String(metadata={"description": "Priority code, e.g. P1"})
-    expertise = fields.String(metadata={"description": "Tasks needing this expertise tag, e.g. CP"})
+    expertise = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_]{1,20}$", error="an expertise tag such as CP"),
+                              metadata={"description": "Tasks needing this expertise tag, e.g. CP"})
     language = fields.String(metadata={"description": (
         "Only tasks of operations that work in this language (the operation's languages, e.g. fr); "
         "`mine` = operations using any of your own languages")})
