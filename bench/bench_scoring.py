@@ -1,0 +1,79 @@
+"""Figure 6: full re-score of 10,000 sites / 100,000 submissions, incremental re-score, memory."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import sqlalchemy as sa
+
+from bench.lab import OPERATION, REPO_ROOT, Lab
+from bench.measure import Figure, at_most, info, median
+from crisis_ct.db import Database
+
+MAX_FULL_S = 10
+MAX_INCREMENTAL_MS = 50
+MAX_PEAK_MB = 1024
+INCREMENTAL_RUNS = 21
+
+
+def full_score(lab: Lab, database_name: str) -> dict:
+    command = [sys.executable, str(Path(__file__).with_name("score_child.py")), lab.url(database_name), OPERATION]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"score_all failed: {result.stderr[-3000:]}")
+    return orjson.loads(result.stdout.strip().splitlines()[-1])
+
+
+def incremental(lab: Lab, database_name: str) -> list[float]:
+    """Store one new submission for a site (webhook path, committed), then time
+    `rescore_sites` for that site plus its commit."""
+    from crisis_ct.geography.models import Site
+    from crisis_ct.kobo.ingest import STORED, Ingestor
+    from crisis_ct.scoring.service import rescore_sites
+
+    database = Database(lab.url(database_name))
+    records = lab.fresh_records(INCREMENTAL_RUNS, first_kobo_id=5_000_000, seed=6)
+    timings = []
+    for record in records:
+        with database.session() as session:
+            outcome = Ingestor(session, lab.asset(session), via="webhook").ingest([record])[0]
+        if outcome.status != STORED:
+            raise RuntimeError(f"the submission was not stored: {outcome}")
+        session = database.sessionmaker()
+        site_id = session.scalar(sa.select(Site.id).where(Site.site_code == record["site_id"]))
+        started = time.perf_counter()
+        rescore_sites(session, [site_id])
+        session.commit()
+        timings.append((time.perf_counter() - started) * 1000)
+        session.close()
+    database.dispose()
+    return timings
+
+
+def scoring(lab: Lab) -> list[Figure]:
+    lab.copy_database(lab.loaded(), "scored")
+    first = full_score(lab, "scored")
+    lab.mark_scored()
+    again = full_score(lab, "scored")
+    timings = incremental(lab, "scored")
+    split = lambda run: (f"scoring {run['scoring_s']:.1f} s + task generation {run['tasks_s']:.1f} s; "  # noqa: E731
+                         f"peak {run['peak_rss_mb']:.0f} MB")
+    return [
+        at_most("full_rescore_s", "Full re-score, 10,000 sites / 100,000 submissions (score_all)",
+                round(again["total_s"], 2), "s", MAX_FULL_S,
+                note="second run, scores and tasks exist; " + split(again), detail=again),
+        info("full_rescore_scoring_s", "  of which scoring (total minus task generation)",
+             round(again["scoring_s"], 2), "s"),
+        info("first_score_s", "First full scoring (no scores or tasks yet)", round(first["total_s"], 2), "s",
+             note=split(first), detail=first),
+        at_most("full_rescore_peak_mb", "Full re-score peak RSS (own process)",
+                round(max(first["peak_rss_mb"], again["peak_rss_mb"])), "MB", MAX_PEAK_MB),
+        at_most("incremental_rescore_ms", "Incremental re-score after one submission (median)",
+                round(median(timings), 1), "ms", MAX_INCREMENTAL_MS,
+                note=f"rescore_sites(session, [site_id]) + commit, {len(timings)} sites; max {max(timings):.0f} ms",
+                detail={"ms": timings}),
+    ]

@@ -1,0 +1,56 @@
+"""Runs one full `score_all` in its own process and prints, as JSON, how long it took, how
+much of it was task generation, and the process's peak memory.
+
+    python bench/score_child.py DATABASE_URL OPERATION_CODE
+"""
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import orjson  # noqa: E402
+
+from crisis_ct.db import Database  # noqa: E402
+
+
+def _timing(function, box: list[float]):
+    """Wrap `function` so the time spent in it accumulates in box[0]."""
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            box[0] += time.perf_counter() - started
+    return wrapper
+
+
+def main(url: str, operation_code: str) -> dict:
+    import crisis_ct.tasks.service as task_service
+    from crisis_ct.geography.operations import get_operation
+    from crisis_ct.scoring import service
+
+    # Task generation is called per scored place; timing those calls separates it from scoring
+    # without changing what runs.
+    in_tasks = [0.0]
+    task_service.generate_for_site = _timing(task_service.generate_for_site, in_tasks)
+    task_service.generate_for_area = _timing(task_service.generate_for_area, in_tasks)
+    service.catalogue()
+    task_service.catalogues()  # loading the catalogues is start-up, not scoring
+
+    database = Database(url)
+    started = time.perf_counter()
+    with database.session() as session:
+        sites = service.score_all(session, get_operation(session, operation_code).id)
+    total = time.perf_counter() - started
+    database.dispose()
+    return {"sites": sites, "total_s": total, "tasks_s": in_tasks[0], "scoring_s": total - in_tasks[0],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+if __name__ == "__main__":
+    sys.stdout.write(orjson.dumps(main(sys.argv[1], sys.argv[2])).decode() + "\n")

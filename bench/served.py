@@ -1,0 +1,81 @@
+"""The app served by gunicorn on 127.0.0.1, the way `make run` serves it, for HTTP benchmarks."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from bench.lab import REPO_ROOT
+
+# 2 cores: one process per core (the GIL makes threads no substitute for processes) and a
+# few threads each, so a request waiting on PostgreSQL leaves its core to another one.
+WORKERS = 2
+THREADS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREADS,
+             env: dict | None = None) -> Iterator[int]:
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+               "--keep-alive", "30", "--log-level", "warning", "crisis_ct.app:create_app()"]
+    environment = {**os.environ, "CRISIS_CT_DATABASE_URL": database_url, "CRISIS_CT_SECRET_KEY": "bench",
+                   **(env or {})}
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
+    try:
+        _wait_until_up(port, process)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+def load(port: int, *, token: str, bodies: list[bytes], paths: list[str] | None = None,
+         path: str = "/", concurrency: int, max_seconds: float, warmup: int, workdir: Path,
+         name: str) -> dict:
+    """Run bench/loadgen.py as its own process (so it does not share our GIL) and read its result."""
+    bodies_file = workdir / f"{name}.jsonl"
+    bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+    command = [sys.executable, str(Path(__file__).with_name("loadgen.py")), "--port", str(port),
+               "--token", token, "--bodies", str(bodies_file), "--concurrency", str(concurrency),
+               "--max-seconds", str(max_seconds), "--warmup", str(warmup), "--path", path]
+    if paths is not None:
+        paths_file = workdir / f"{name}.paths"
+        paths_file.write_text("\n".join(paths) + "\n")
+        command += ["--paths-file", str(paths_file)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    if result.returncode != 0:
+        raise RuntimeError(f"load generator failed: {result.stderr[-2000:]}")
+    return orjson.loads(result.stdout.strip().splitlines()[-1])
