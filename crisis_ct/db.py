@@ -38,9 +38,13 @@ def _sqlite_module():
     return sqlean
 
 
-def _json_dumps(value) -> str:
+def json_dumps(value) -> str:
+    """JSON columns are written with this (also by bulk COPY paths that bypass SQLAlchemy)."""
     # orjson is several times faster than json.dumps on submission payloads.
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+_json_dumps = json_dumps
 
 
 def create_engine(url: str, *, echo: bool = False) -> Engine:
