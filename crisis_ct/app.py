@@ -3,27 +3,29 @@ from __future__ import annotations
 
 from flask import Flask
 
-from crisis_ct import errors, health, openapi, web, web_db
+from crisis_ct import catalogues, errors, health, openapi, web, web_db
 from crisis_ct.config import load_settings
+from crisis_ct.geography import queries as geography_queries
+from crisis_ct.geography.api import blueprint as geography_api
+from crisis_ct.kobo.api import blueprint as kobo_api
+from crisis_ct.scoring.api import blueprint as scoring_api
+from crisis_ct.scoring.reads import area_map_properties, site_map_properties
+from crisis_ct.tasks.api import blueprint as tasks_api
+
+API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api)
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_settings(config))
+    catalogues.validate_all()
     web_db.init_app(app)
     errors.register_error_handlers(app, html_handler=web.html_error_page)
     app.register_blueprint(health.blueprint)
-
     api = openapi.create_api(app)
-    from crisis_ct.geography.api import blueprint as geography_api
-    from crisis_ct.kobo.api import blueprint as kobo_api
-    from crisis_ct.tasks.api import blueprint as tasks_api
-    from crisis_ct.scoring.api import blueprint as scoring_api
-    from crisis_ct.scoring.reads import area_map_properties, site_map_properties
-    from crisis_ct.geography import queries as geography_queries
-
-    for blueprint in (geography_api, kobo_api, scoring_api, tasks_api):
+    for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
+    # The map's GeoJSON carries the current risk without geography importing scoring.
     geography_queries.register_site_enricher(site_map_properties)
     geography_queries.register_area_enricher(area_map_properties)
     web.init_app(app)

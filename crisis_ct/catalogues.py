@@ -1,0 +1,12 @@
+"""The data files coordinators tune (forms/indicators.yaml, forms/mitigation_rules.yaml),
+loaded once and checked together when the app starts: a mistake stops the service with
+a message naming the file, the entry and the field, instead of surfacing mid-request."""
+from __future__ import annotations
+
+
+def validate_all() -> None:
+    from crisis_ct.scoring.service import catalogue
+    from crisis_ct.tasks.service import catalogues
+
+    catalogue()
+    catalogues()
