@@ -27,11 +27,14 @@ def init_app(app: Flask) -> None:
     from crisis_ct.web.access import may_open
     from crisis_ct.web.blueprint import blueprint
     from crisis_ct.web.i18n import init_i18n
+    from crisis_ct.web.labels import init_labels
     from crisis_ct.web.security import init_security
     from crisis_ct.web.static_assets import init_static_assets
-    from crisis_ct.web.views import admin, auth, risk_map  # noqa: F401  (registers the routes)
+    # Importing the view modules registers their routes on the blueprint.
+    from crisis_ct.web.views import admin, auth, dashboard, places, risk_map, tasks  # noqa: F401
 
     init_i18n(app)
+    init_labels(app)
     init_security(app)
     _init_compression(app)
     init_static_assets(app)

@@ -1,0 +1,48 @@
+"""The dashboard (/dashboard): risk and task figures for everyone signed in; the latest
+interviews and the quarantine for coordinators (/dashboard/quarantine)."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from crisis_ct.kobo.operations import pending_quarantine
+from crisis_ct.tasks.service import catalogues
+from crisis_ct.timeutil import utcnow
+from crisis_ct.web import dashboard_data
+from crisis_ct.web.access import page_principal, page_requires
+from crisis_ct.web.blueprint import blueprint
+from crisis_ct.web.labels import page_language
+from crisis_ct.web.risk_view import paginate
+from crisis_ct.web.task_board import FILTER_STATUSES
+from crisis_ct.web_db import db_session
+
+QUARANTINE_PAGE = 50
+
+
+@blueprint.get("/dashboard")
+@page_requires("viewer")
+def dashboard():
+    principal = page_principal()
+    session = db_session()
+    rows, total = dashboard_data.phase_rows(session, principal, page_language())
+    mitigation, _ = catalogues()
+    counts = dashboard_data.task_counts(session, principal.operation_ids("viewer"), utcnow())
+    coordinator_ops = principal.operation_ids("coordinator")
+    context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
+               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
+    if coordinator_ops:
+        quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
+        context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),
+                       quarantined=quarantined)
+    return render_template("dashboard.html", **context)
+
+
+@blueprint.get("/dashboard/quarantine")
+@page_requires("coordinator")
+def quarantine():
+    principal = page_principal()
+    operation_ids = principal.operation_ids("coordinator")
+    total, _ = pending_quarantine(db_session(), operation_ids, limit=1)
+    page = paginate(range(total), request.args.get("page", 1), QUARANTINE_PAGE)
+    _, items = pending_quarantine(db_session(), operation_ids, limit=QUARANTINE_PAGE,
+                                  offset=(page.number - 1) * QUARANTINE_PAGE)
+    return render_template("quarantine.html", items=items, page=page, operation_codes=principal.operation_codes)
