@@ -100,3 +100,63 @@ def coordinator(seed, operation, client):
     seed.member("coord@example.org", "coordinator", operation)
     sign_in(client, "coord@example.org")
     return client
+
+
+# --- a scored operation with tasks, for the site, area, task and dashboard pages -----------------
+
+ALL_EXPERTISE = ("CT", "CP", "GBV", "PSEA", "CCCM", "LEGAL", "HEALTH", "CASH", "LAB", "SHELTER", "LIV", "EDU",
+                 "MHPSS", "AAP", "WASH")
+
+
+@pytest.fixture
+def scored(database, seed, tmp_path):
+    """kobo_world's op1 (sites S1–S4): S1 risky and S2 calm, each from three key informants,
+    scored through the real pipeline, which also generates the mitigation tasks; S3 and S4
+    are not assessed. People: a viewer, experts A and B, a coordinator."""
+    from crisis_ct.kobo.ingest import Ingestor
+    from crisis_ct.kobo.models import KoboAsset
+    from crisis_ct.scoring.service import score_all
+    from tests.support.kobo_world import SubmissionMaker, build_world
+
+    world = build_world(database, seed, tmp_path)
+    maker = SubmissionMaker()
+    with database.session() as session:
+        records = [maker.make("S1", risk=0.6) for _ in range(3)] + [maker.make("S2", risk=0.05) for _ in range(3)]
+        Ingestor(session, session.get(KoboAsset, world.asset_id), via="test").ingest(records)
+        score_all(session, world.operation_id)
+    seed.member("viewer@example.org", "viewer", "op1")
+    seed.member("a@example.org", "expert", "op1", expertise=ALL_EXPERTISE)
+    seed.member("b@example.org", "expert", "op1", expertise=ALL_EXPERTISE)
+    seed.member("coord@example.org", "coordinator", "op1")
+    return world
+
+
+@pytest.fixture
+def signed_in(app, scored):
+    """signed_in('a@example.org') -> a test client signed in as that person."""
+
+    def make(email: str):
+        client = app.test_client()
+        sign_in(client, email)
+        return client
+
+    return make
+
+
+def site_task_id(database, site_code: str = "S1", expertise: str = "CT") -> int:
+    """The first open task at the site needing the expertise tag."""
+    from crisis_ct.tasks.models import MitigationTask
+
+    with database.session() as session:
+        site_id = session.scalar(sa.select(Site.id).where(Site.site_code == site_code))
+        return session.scalar(sa.select(MitigationTask.id).where(
+            MitigationTask.site_id == site_id, MitigationTask.status == "open",
+            MitigationTask.expertise_tags.like(f"% {expertise} %")).order_by(MitigationTask.id))
+
+
+def post_action(client, task_id: int, action: str, data: dict | None = None, *, next_url: str | None = None):
+    token = csrf_token(client, f"/tasks/{task_id}")
+    form = {"csrf_token": token, **(data or {})}
+    if next_url:
+        form["next"] = next_url
+    return client.post(f"/tasks/{task_id}/{action}", data=form)
