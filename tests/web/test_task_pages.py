@@ -189,3 +189,13 @@ def test_another_operations_task_is_a_404(signed_in, seed, database):
     seed.member("other@example.org", "coordinator", "other")
     task_id = site_task_id(database)
     assert signed_in("other@example.org").get(f"/tasks/{task_id}").status_code == 404
+
+
+def test_a_claim_without_the_needed_expertise_says_who_can_help(signed_in, seed, database):
+    seed.member("novice@example.org", "expert", "op1", expertise=())
+    novice = signed_in("novice@example.org")
+    task_id = site_task_id(database)
+    response = post_action(novice, task_id, "claim")
+    page = novice.get(response.headers["Location"]).get_data(as_text=True)
+    assert "A coordinator can assign it to you." in page
+    assert _status(database, task_id) == "open"
