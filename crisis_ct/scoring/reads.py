@@ -92,8 +92,8 @@ def explain_site(site: Site, row: SiteRiskScore) -> dict:
         "site_id": site.site_code, "name": site.name, "site_type": site.site_type,
         **explanation,
         "indicators": indicators,
-        "drivers": [d for d in explanation.get("drivers", [])
-                    if not (small and _domain_of(d) in SUPPRESSED_DOMAINS)],
+        **{key: [d for d in explanation.get(key, []) if not (small and _domain_of(d) in SUPPRESSED_DOMAINS)]
+           for key in ("drivers", "critical_signals", "unconfirmed_signals")},
         "recency": recency, "confidence": _aged_confidence(row.confidence, recency),
         "small_site_suppression": small,
         "score_id": row.id, "computed_at": row.computed_at.isoformat(),

@@ -57,7 +57,7 @@ def get_task(task_id: int):
 @blueprint.response(200, description="The claimed task")
 def claim_task(body=None, task_id: int = 0):
     principal, task, now = _expert_context(task_id)
-    return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=_claim_hours(task),
+    return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=claim_hours(task),
                                          max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
                                          comment=_comment(body)), _acting(principal, "expert"), task, now)
 
@@ -68,7 +68,7 @@ def claim_task(body=None, task_id: int = 0):
 @blueprint.response(200, description="The task with its claim extended")
 def renew_task(body=None, task_id: int = 0):
     principal, task, now = _expert_context(task_id)
-    return _run(lambda who: claims.renew(db_session(), task, who, now=now, hours=_claim_hours(task),
+    return _run(lambda who: claims.renew(db_session(), task, who, now=now, hours=claim_hours(task),
                                          comment=_comment(body)), _acting(principal, "expert"), task, now)
 
 
@@ -123,7 +123,7 @@ def assign_task(body, task_id: int):
     if assignee is None:
         raise ApiError(422, "invalid", "No expert with that email in this task's operation.",
                        {"fields": {"email": ["not an expert of this operation"]}})
-    hours = body.get("expires_hours") or _claim_hours(task)
+    hours = body.get("expires_hours") or claim_hours(task)
     return _run(lambda who: claims.assign(session, task, who, assignee=assignee, now=now, hours=hours,
                                           max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
                                           comment=_comment(body)), _acting(principal), task, now)
@@ -199,7 +199,9 @@ def _run(action, who: Acting, task: MitigationTask, now):
     return jsonify(queries.one_task_json(session, task.id, now=now, with_history=False))
 
 
-def _claim_hours(task: MitigationTask) -> int:
+def claim_hours(task: MitigationTask) -> int:
+    """Hours a claim on this task lasts: the app's TASK_CLAIM_HOURS override, else the
+    priority's claim_hours from forms/mitigation_rules.yaml. The web pages use it too."""
     overrides = current_app.config.get("TASK_CLAIM_HOURS") or {}
     if task.priority in overrides:
         return int(overrides[task.priority])

@@ -171,3 +171,21 @@ def test_indicators_catalogue_in_both_languages(client, world):
     assert body["version"] == catalogue().version
     text = json.dumps(body, ensure_ascii=False)
     assert "Enfants non accompagnés" in text or "non accompagn" in text
+
+
+def test_at_a_small_site_exploitation_items_show_only_as_a_domain_phase(client, world, database):
+    from crisis_ct.geography.models import Site
+
+    with database.session() as session:
+        session.scalars(sa.select(Site).where(Site.site_code == "S3")).one().population_households = 6
+    maker = SubmissionMaker()
+    for _ in range(2):
+        send(client, world, maker.make("S3", answers=dict(lowest_risk_answers(), exp_confinement="yes")))
+    drain(database)
+    body = risk(client, world, "S3").get_json()
+    assert body["small_site_suppression"] is True
+    assert body["domain_phases"]["E"] >= 4
+    exploitation = [row for row in body["indicators"] if row["domain"] == "E"]
+    assert exploitation and all(row.get("suppressed") and "value" not in row for row in exploitation)
+    assert not any(code.startswith("EXP_") for code in
+                   body["critical_signals"] + body["unconfirmed_signals"] + body["drivers"])

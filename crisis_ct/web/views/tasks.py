@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from crisis_ct.tasks import queries
-from crisis_ct.tasks.api import _claim_hours as claim_hours  # one place decides claim lengths
+from crisis_ct.tasks.api import claim_hours
 from crisis_ct.tasks.claims import holds
 from crisis_ct.tasks.history import MAX_COMMENT_LENGTH
 from crisis_ct.tasks.models import MitigationTask
