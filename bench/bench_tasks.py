@@ -17,6 +17,9 @@ from crisis_ct.db import Database
 ROUNDS = 8
 MAX_CLAIM_P99_MS = 100
 MAX_GENERATION_S = 5
+# generate_for_site costs ~25 ms a site today: all 10,000 would take minutes, so a fixed
+# sample of sites is generated and the time scaled to 10,000 (said so in the figure's note).
+GENERATION_SAMPLE = 1000
 
 
 def claims(lab: Lab) -> list[Figure]:
@@ -65,28 +68,31 @@ def generation(lab: Lab) -> list[Figure]:
     with database.engine.begin() as connection:
         connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_tasks")
     catalogues()
-    runs = {}
-    for label in ("create", "refresh"):
-        with database.session() as session:
-            rows = session.execute(
-                sa.select(SiteRiskScore.id, SiteRiskScore.site_id, SiteRiskScore.explanation, Site.site_type)
-                .join(Site, Site.id == SiteRiskScore.site_id).where(SiteRiskScore.is_current)).all()
-            scores = [(score_id, site_id, SiteScore.from_dict(explanation), site_type)
-                      for score_id, site_id, explanation, site_type in rows]
-            now = lab_now()
-            started = time.perf_counter()
-            for score_id, site_id, score, site_type in scores:
-                generate_for_site(session, site_id=site_id, score=score, score_id=score_id, site_type=site_type,
-                                  now=now)
-            session.commit()
-            runs[label] = time.perf_counter() - started
-            tasks = session.scalar(sa.select(sa.func.count()).select_from(MitigationTask))
+    with database.session() as session:
+        rows = session.execute(
+            sa.select(SiteRiskScore.id, SiteRiskScore.site_id, SiteRiskScore.explanation, Site.site_type)
+            .join(Site, Site.id == SiteRiskScore.site_id).where(SiteRiskScore.is_current)
+            .order_by(SiteRiskScore.site_id)).all()
+        all_sites = len(rows)
+        step = max(1, all_sites // GENERATION_SAMPLE)
+        scores = [(score_id, site_id, SiteScore.from_dict(explanation), site_type)
+                  for score_id, site_id, explanation, site_type in rows[::step][:GENERATION_SAMPLE]]
+        now = lab_now()
+        started = time.perf_counter()
+        for score_id, site_id, score, site_type in scores:
+            generate_for_site(session, site_id=site_id, score=score, score_id=score_id, site_type=site_type,
+                              now=now)
+        session.commit()
+        seconds = time.perf_counter() - started
+        tasks = session.scalar(sa.select(sa.func.count()).select_from(MitigationTask))
     database.dispose()
+    scaled = seconds * all_sites / len(scores)
     return [
-        at_most("task_generation_s", f"Task generation for {len(scores):,} scored sites (generate_for_site)",
-                round(runs["create"], 2), "s", MAX_GENERATION_S,
-                note=f"from stored scores, no tasks beforehand; {tasks:,} tasks; commit included"),
-        info("task_regeneration_s", "  again, every task existing (refresh)", round(runs["refresh"], 2), "s"),
+        at_most("task_generation_s", f"Task generation for {all_sites:,} scored sites (generate_for_site)",
+                round(scaled, 2), "s", MAX_GENERATION_S,
+                note=f"measured on every {step}th site ({len(scores):,} sites, {seconds:.1f} s, {tasks:,} tasks "
+                     f"created), scaled to {all_sites:,}; from stored scores, no tasks beforehand, commit included",
+                detail={"sample_sites": len(scores), "sample_seconds": seconds, "tasks": tasks}),
     ]
 
 

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crisis_ct.db import is_postgres
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
@@ -75,6 +76,14 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
         "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
     } for site, score in scored]
+    if is_postgres(session) and len(rows) > 1:
+        # Ids drawn first let a pipelined executemany insert: INSERT … RETURNING of 2,000
+        # rows is one statement with ~18,000 parameters, slow for the driver to prepare.
+        ids = list(session.scalars(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('site_risk_scores', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)}))
+        session.execute(sa.insert(SiteRiskScore), [{**row, "id": id_} for row, id_ in zip(rows, ids)])
+        return ids
     return list(session.scalars(
         sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
 
@@ -195,7 +204,9 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     """Recompute every site and area of an operation from the stored submissions."""
     now = now or utcnow()
     cat = catalogue()
-    sites = {site.id: site for site in session.scalars(sa.select(Site).where(Site.operation_id == operation_id))}
+    # Only what scoring and task generation read: whole Site rows would load every geometry.
+    sites = {site.id: site for site in session.execute(
+        sa.select(Site.id, Site.operation_id, Site.site_type).where(Site.operation_id == operation_id))}
     interviews: dict[int, list[KiInterview]] = defaultdict(list)
     rows = session.execute(
         sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
