@@ -36,6 +36,16 @@ def _token_from_request() -> str | None:
     return None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _session_may_authenticate() -> bool:
+    """The browser session authenticates the pages (whose forms carry CSRF tokens) and
+    the API's reads (the map's GeoJSON); an API write needs a Bearer token, so no other
+    site can make a signed-in browser change anything."""
+    return request.blueprint == "web" or request.method in SAFE_METHODS
+
+
 def _load_principal(user: User, via: str) -> Principal:
     rows = db_session().execute(
         sa.select(Membership.operation_id, Membership.role, Operation.code)
@@ -66,7 +76,7 @@ def current_principal() -> Principal | None:
             .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.is_active)
         )
         principal = _load_principal(user, "token") if user else None
-    elif session.get("user_id"):
+    elif session.get("user_id") and _session_may_authenticate():
         user = db_session().get(User, session["user_id"])
         if user is not None and user.is_active:
             principal = _load_principal(user, "session")

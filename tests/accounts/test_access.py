@@ -84,3 +84,16 @@ def test_unknown_route_is_a_json_404(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert set(response.get_json()["error"]) == {"code", "message", "details"}
+
+
+def test_a_browser_session_cannot_write_through_the_api(app, client, seed):
+    seed.operation("op1")
+    seed.member("c@example.org", "coordinator")
+    with client.session_transaction() as browser:
+        from crisis_ct.accounts.operations import find_user
+        from crisis_ct.web_db import database
+        with app.app_context(), database().session() as session:
+            browser["user_id"] = find_user(session, "c@example.org").id
+    assert client.get("/api/v1/sites").status_code == 200
+    response = client.post("/api/v1/kobo/quarantine/1/replay")
+    assert response.status_code == 401
