@@ -40,8 +40,8 @@ def _one_load(context, base: str) -> tuple[float, dict[str, int]]:
     page.on("response", on_response)
     started = time.perf_counter()
     page.goto(f"{base}/map")
-    page.wait_for_function(f"Number(document.getElementById('risk-map').dataset.siteMarkers) >= {N_SITES}",
-                           timeout=60000, polling="raf")
+    # A selector, not wait_for_function: the page's CSP forbids the eval that the latter uses.
+    page.wait_for_selector(f"#risk-map[data-site-markers='{N_SITES}']", state="attached", timeout=60000)
     seconds = time.perf_counter() - started
     page.close()
     return seconds, sizes

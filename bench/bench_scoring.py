@@ -44,7 +44,8 @@ def incremental(lab: Lab, database_name: str) -> list[float]:
         if outcome.status != STORED:
             raise RuntimeError(f"the submission was not stored: {outcome}")
         session = database.sessionmaker()
-        site_id = session.scalar(sa.select(Site.id).where(Site.site_code == record["site_id"]))
+        code = next(v for k, v in record.items() if k == "site_id" or k.endswith("/site_id"))
+        site_id = session.scalar(sa.select(Site.id).where(Site.site_code == code))
         started = time.perf_counter()
         rescore_sites(session, [site_id])
         session.commit()
