@@ -90,11 +90,12 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]
 
 def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, SiteScore]], score_ids: Sequence[int],
                          now: datetime) -> None:
-    from crisis_ct.tasks.service import generate_for_site
+    from crisis_ct.tasks import service as tasks
 
-    for (site, score), score_id in zip(scored, score_ids):
-        generate_for_site(session, site_id=site.id, score=score, score_id=score_id, site_type=site.site_type,
-                          now=now)
+    tasks.generate(session, [
+        tasks.site_scoring(site_id=site.id, operation_id=site.operation_id, score=score, score_id=score_id,
+                           site_type=site.site_type, now=now)
+        for (site, score), score_id in zip(scored, score_ids)], now=now)
 
 
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -178,10 +179,11 @@ def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaS
     } for area, score in scored]
     ids = list(session.scalars(
         sa.insert(AdminAreaRiskScore).returning(AdminAreaRiskScore.id, sort_by_parameter_order=True), rows))
-    from crisis_ct.tasks.service import generate_for_area
+    from crisis_ct.tasks import service as tasks
 
-    for (area, score), score_id in zip(scored, ids):
-        generate_for_area(session, admin_area_id=area.id, score=score, score_id=score_id, now=now)
+    tasks.generate(session, [
+        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id)
+        for (area, score), score_id in zip(scored, ids)], now=now)
 
 
 # -- queue and full re-score -----------------------------------------------------------------

@@ -8,6 +8,7 @@ second insert and that scoring transaction rolls back.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Sequence
@@ -54,93 +55,169 @@ def area_facts(score: AreaScore) -> Facts:
     return Facts(scope="admin_area", area_phase=score.phase, hotspot=score.hotspot, confidence=score.confidence)
 
 
+@dataclass(frozen=True)
+class PlaceScoring:
+    """One place's new score, as task generation needs it."""
+
+    scope: str  # site | admin_area
+    place_id: int
+    operation_id: int
+    facts: Facts
+    score_id: int | None
+    assessment_date: date | None
+
+
+def site_scoring(*, site_id: int, operation_id: int, score: SiteScore, score_id: int | None, site_type: str,
+                 now: datetime) -> PlaceScoring:
+    return PlaceScoring("site", site_id, operation_id, site_facts(score, site_type=site_type, now=now), score_id,
+                        score.assessment_date)
+
+
+def area_scoring(*, admin_area_id: int, operation_id: int, score: AreaScore, score_id: int | None) -> PlaceScoring:
+    return PlaceScoring("admin_area", admin_area_id, operation_id, area_facts(score), score_id, None)
+
+
 def generate_for_site(session: Session, *, site_id: int, score: SiteScore, score_id: int | None,
                       site_type: str, now: datetime) -> TaskPlan:
-    catalogue, scales = catalogues()
-    facts = site_facts(score, site_type=site_type, now=now)
     operation_id = session.scalar(sa.select(Site.operation_id).where(Site.id == site_id))
     if operation_id is None:
         raise ValueError(f"no site with id {site_id}")
-    return _generate(session, catalogue, rules_triggered(catalogue, facts, scales), scope="site",
-                     place_id=site_id, operation_id=operation_id, score_id=score_id,
-                     assessment_date=score.assessment_date, now=now)
+    scoring = site_scoring(site_id=site_id, operation_id=operation_id, score=score, score_id=score_id,
+                           site_type=site_type, now=now)
+    return generate(session, [scoring], now=now)[0]
 
 
 def generate_for_area(session: Session, *, admin_area_id: int, score: AreaScore, score_id: int | None,
                       now: datetime) -> TaskPlan:
-    catalogue, scales = catalogues()
     operation_id = session.scalar(sa.select(AdminArea.operation_id).where(AdminArea.id == admin_area_id))
     if operation_id is None:
         raise ValueError(f"no admin area with id {admin_area_id}")
-    return _generate(session, catalogue, rules_triggered(catalogue, area_facts(score), scales),
-                     scope="admin_area", place_id=admin_area_id, operation_id=operation_id,
-                     score_id=score_id, assessment_date=None, now=now)
+    scoring = area_scoring(admin_area_id=admin_area_id, operation_id=operation_id, score=score, score_id=score_id)
+    return generate(session, [scoring], now=now)[0]
 
 
-def _generate(session: Session, catalogue: MitigationCatalogue, triggered, *, scope: str, place_id: int,
-              operation_id: int, score_id: int | None, assessment_date: date | None,
-              now: datetime) -> TaskPlan:
-    key = place_key(scope, place_id)
-    tasks = {task.id: task for task in session.scalars(
-        sa.select(MitigationTask).where(MitigationTask.place_key == key))}
-    existing = [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at)
-                for t in tasks.values()]
-    plan = plan_tasks(triggered, existing, now=now, assessment_date=assessment_date, catalogue=catalogue)
-    score_columns = {"site_score_id": score_id} if scope == "site" else {"area_score_id": score_id}
-
-    for item in plan.create:
-        rule = catalogue.rule(item.rule_id)
-        task = MitigationTask(
-            operation_id=operation_id, rule_id=rule.id, scope=scope, place_key=key,
-            site_id=place_id if scope == "site" else None,
-            admin_area_id=place_id if scope == "admin_area" else None,
-            sector=rule.sector, title={"en": rule.title.en, "fr": rule.title.fr},
-            description={"en": rule.description.en, "fr": rule.description.fr},
-            expertise_tags=expertise_column_value(rule.expertise), priority=item.priority,
-            status=states.OPEN, due_at=item.due_at, needs_review=False, evidence=evidence_json(item.evidence),
-            assessment_date=item.assessment_date, created_at=now, updated_at=now, **score_columns)
-        session.add(task)
-        session.flush()
-        history.write(session, GENERATOR, task, "created", from_status=None, to_status=states.OPEN, at=now,
-                      details={"priority": item.priority, "score_id": score_id})
-
-    for item in plan.escalate:
-        task = tasks[item.task_id]
-        task.priority, task.due_at = item.to_priority, item.due_at
-        _refresh(task, item.evidence, item.assessment_date, score_columns, now)
-        history.write(session, GENERATOR, task, "escalated", from_status=task.status, to_status=task.status,
-                      at=now, details={"from_priority": item.from_priority, "to_priority": item.to_priority,
-                                       "score_id": score_id})
-
-    for item in plan.refresh:
-        task = tasks[item.task_id]
-        was_flagged = task.needs_review
-        _refresh(task, item.evidence, item.assessment_date, score_columns, now)
-        if was_flagged:
-            history.write(session, GENERATOR, task, "review_cleared", from_status=task.status,
-                          to_status=task.status, at=now, details={"score_id": score_id})
-
-    for item in plan.review:
-        task = tasks[item.task_id]
-        if task.needs_review and task.review_reason == item.reason:
-            continue  # already flagged for this reason: one history row, not one per rescoring
-        task.needs_review, task.review_reason, task.updated_at = True, item.reason, now
-        history.write(session, GENERATOR, task, "flagged_for_review", from_status=task.status,
-                      to_status=task.status, at=now, details={"reason": item.reason, "score_id": score_id})
-    session.flush()
-    return plan
+_TASKS = MitigationTask.__table__
+_EXISTING_COLUMNS = (_TASKS.c.id, _TASKS.c.place_key, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
+                     _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.needs_review, _TASKS.c.review_reason,
+                     _TASKS.c.operation_id)
+_CHUNK = 1000
 
 
-def _refresh(task: MitigationTask, evidence: Sequence[Evidence], assessment_date: date | None,
-             score_columns: dict, now: datetime) -> None:
-    task.evidence = evidence_json(evidence)
-    if assessment_date is not None:
-        task.assessment_date = assessment_date
-    for column, value in score_columns.items():
-        setattr(task, column, value)
-    # The rule holds again, so a fall-in-risk flag no longer applies.
-    task.needs_review, task.review_reason = False, None
-    task.updated_at = now
+def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetime) -> list[TaskPlan]:
+    """Plan and apply tasks for many places at once: one read of their tasks, bulk writes.
+
+    A full re-score of thousands of sites goes through here, so the cost is a few
+    statements per thousand places rather than a few per place."""
+    catalogue, scales = catalogues()
+    existing = _existing_tasks(session, [place_key(s.scope, s.place_id) for s in scorings])
+    writes = _Writes(now)
+    plans = []
+    for scoring in scorings:
+        key = place_key(scoring.scope, scoring.place_id)
+        tasks = existing.get(key, [])
+        plan = plan_tasks(rules_triggered(catalogue, scoring.facts, scales),
+                          [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at)
+                           for t in tasks],
+                          now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
+        writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
+        plans.append(plan)
+    writes.apply(session)
+    return plans
+
+
+def _existing_tasks(session: Session, keys: Sequence[str]) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for start in range(0, len(keys), _CHUNK):
+        for row in session.execute(sa.select(*_EXISTING_COLUMNS)
+                                   .where(_TASKS.c.place_key.in_(keys[start:start + _CHUNK]))):
+            found.setdefault(row.place_key, []).append(row)
+    return found
+
+
+class _Writes:
+    """The rows a batch of plans inserts and updates, written in a few statements."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.created: list[dict] = []
+        self.created_history: list[dict] = []
+        self.updates: dict[tuple, list[dict]] = {}
+        self.history: list[dict] = []
+
+    def _history(self, task_id, operation_id, rule_id, action, from_status, to_status, details) -> dict:
+        return {"task_id": task_id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label,
+                "action": action, "from_status": from_status, "to_status": to_status, "comment": None,
+                "details": details, "_operation_id": operation_id, "_rule_id": rule_id}
+
+    def _update(self, task_id, **values) -> None:
+        self.updates.setdefault(tuple(sorted(values)), []).append({"b_id": task_id, **values})
+
+    def _refresh_values(self, scoring: PlaceScoring, evidence, assessment_date) -> dict:
+        values = {"evidence": evidence_json(evidence), "needs_review": False, "review_reason": None,
+                  "updated_at": self.now, _score_column(scoring.scope): scoring.score_id}
+        if assessment_date is not None:
+            values["assessment_date"] = assessment_date
+        return values
+
+    def add(self, catalogue: MitigationCatalogue, scoring: PlaceScoring, key: str, plan: TaskPlan,
+            tasks: dict) -> None:
+        score_details = {"score_id": scoring.score_id}
+        for item in plan.create:
+            rule = catalogue.rule(item.rule_id)
+            self.created.append({
+                "operation_id": scoring.operation_id, "rule_id": rule.id, "scope": scoring.scope,
+                "place_key": key, "site_id": scoring.place_id if scoring.scope == "site" else None,
+                "admin_area_id": scoring.place_id if scoring.scope == "admin_area" else None,
+                "sector": rule.sector, "title": {"en": rule.title.en, "fr": rule.title.fr},
+                "description": {"en": rule.description.en, "fr": rule.description.fr},
+                "expertise_tags": expertise_column_value(rule.expertise), "priority": item.priority,
+                "status": states.OPEN, "due_at": item.due_at, "needs_review": False, "review_reason": None,
+                "evidence": evidence_json(item.evidence), "assessment_date": item.assessment_date,
+                "site_score_id": scoring.score_id if scoring.scope == "site" else None,
+                "area_score_id": scoring.score_id if scoring.scope != "site" else None,
+                "claimed_by_user_id": None, "claimed_at": None, "claim_expires_at": None,
+                "created_at": self.now, "updated_at": self.now})
+            self.created_history.append(self._history(
+                None, scoring.operation_id, rule.id, "created", None, states.OPEN,
+                {"priority": item.priority, **score_details}))
+        for item in plan.escalate:
+            task = tasks[item.task_id]
+            self._update(task.id, priority=item.to_priority, due_at=item.due_at,
+                         **self._refresh_values(scoring, item.evidence, item.assessment_date))
+            self.history.append(self._history(
+                task.id, task.operation_id, task.rule_id, "escalated", task.status, task.status,
+                {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details}))
+        for item in plan.refresh:
+            task = tasks[item.task_id]
+            self._update(task.id, **self._refresh_values(scoring, item.evidence, item.assessment_date))
+            if task.needs_review:
+                self.history.append(self._history(task.id, task.operation_id, task.rule_id, "review_cleared",
+                                                  task.status, task.status, score_details))
+        for item in plan.review:
+            task = tasks[item.task_id]
+            if task.needs_review and task.review_reason == item.reason:
+                continue  # already flagged for this reason: one history row, not one per rescoring
+            self._update(task.id, needs_review=True, review_reason=item.reason, updated_at=self.now)
+            self.history.append(self._history(task.id, task.operation_id, task.rule_id, "flagged_for_review",
+                                              task.status, task.status, {"reason": item.reason, **score_details}))
+
+    def apply(self, session: Session) -> None:
+        if self.created:
+            ids = session.scalars(sa.insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True),
+                                  self.created).all()
+            for row, task_id in zip(self.created_history, ids):
+                row["task_id"] = task_id
+            self.history.extend(self.created_history)
+        for columns, rows in self.updates.items():
+            statement = sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
+                {name: sa.bindparam(name) for name in columns})
+            session.execute(statement, rows)
+        if self.history:
+            history.write_many(session, GENERATOR, self.history)
+
+
+def _score_column(scope: str) -> str:
+    return "site_score_id" if scope == "site" else "area_score_id"
 
 
 def evidence_json(evidence: Sequence[Evidence]) -> list[dict]:
