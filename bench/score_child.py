@@ -34,11 +34,10 @@ def main(url: str, operation_code: str) -> dict:
     from crisis_ct.geography.operations import get_operation
     from crisis_ct.scoring import service
 
-    # Task generation is called per scored place; timing those calls separates it from scoring
-    # without changing what runs.
+    # Scoring hands each batch of new scores to task generation (`generate`); timing those
+    # calls separates it from scoring without changing what runs.
     in_tasks = [0.0]
-    task_service.generate_for_site = _timing(task_service.generate_for_site, in_tasks)
-    task_service.generate_for_area = _timing(task_service.generate_for_area, in_tasks)
+    task_service.generate = _timing(task_service.generate, in_tasks)
     service.catalogue()
     task_service.catalogues()  # loading the catalogues is start-up, not scoring
 
