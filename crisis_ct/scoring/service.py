@@ -52,15 +52,26 @@ def today() -> date:
 
 # -- sites -------------------------------------------------------------------------------------
 
-def compute_site(session: Session, site_id: int, *, as_of: date | None = None) -> SiteScore | None:
+def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]:
+    """Every stored interview matching `where`, grouped by site: one query for many sites."""
     cat = catalogue()
+    interviews: dict[int, list[KiInterview]] = defaultdict(list)
     rows = session.execute(
-        sa.select(Submission.id, Submission.assessment_date, Submission.ki_sex, Submission.answers)
-        .where(Submission.site_id == site_id)).all()
-    if not rows:
-        return None
-    interviews = [interview_from_row(cat, *row) for row in rows]
-    return score_site(cat, interviews, as_of=as_of or today())
+        sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
+                  Submission.answers).where(where).execution_options(yield_per=5000))
+    for site_id, *row in rows:
+        interviews[site_id].append(interview_from_row(cat, *row))
+    return interviews
+
+
+def compute_site(session: Session, site_id: int, *, as_of: date | None = None) -> SiteScore | None:
+    interviews = _interviews_by_site(session, Submission.site_id == site_id).get(site_id)
+    return score_site(catalogue(), interviews, as_of=as_of or today()) if interviews else None
+
+
+# Only what scoring, task generation and the area roll-up read: whole Site rows would
+# load every geometry.
+_SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
 
 
 def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]], now: datetime) -> list[int]:
@@ -101,14 +112,17 @@ def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, SiteScor
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Re-score these sites and every admin area above them."""
     now = now or utcnow()
-    sites = list(session.scalars(sa.select(Site).where(Site.id.in_(list(site_ids))).order_by(Site.id)))
-    scored = [(site, score) for site in sites
-              if (score := compute_site(session, site.id, as_of=now.date())) is not None]
+    wanted = sorted(set(site_ids))
+    sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
+    interviews = _interviews_by_site(session, Submission.site_id.in_(wanted))
+    cat = catalogue()
+    scored = [(site, score_site(cat, interviews[site.id], as_of=now.date()))
+              for site in sites if interviews.get(site.id)]
     score_ids = _store_site_scores(session, scored, now)
     _generate_site_tasks(session, scored, score_ids, now)
     by_operation: dict[int, set[str]] = defaultdict(set)
     for site in sites:
-        by_operation[site.operation_id].update(site.pcodes())
+        by_operation[site.operation_id].update(p for p in (site.adm1_pcode, site.adm2_pcode, site.adm3_pcode) if p)
     for operation_id, pcodes in by_operation.items():
         rescore_areas(session, operation_id, pcodes, now=now)
     return len(scored)
@@ -206,17 +220,9 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     """Recompute every site and area of an operation from the stored submissions."""
     now = now or utcnow()
     cat = catalogue()
-    # Only what scoring and task generation read: whole Site rows would load every geometry.
     sites = {site.id: site for site in session.execute(
-        sa.select(Site.id, Site.operation_id, Site.site_type).where(Site.operation_id == operation_id))}
-    interviews: dict[int, list[KiInterview]] = defaultdict(list)
-    rows = session.execute(
-        sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
-                  Submission.answers)
-        .where(Submission.operation_id == operation_id)
-        .execution_options(yield_per=5000))
-    for site_id, *row in rows:
-        interviews[site_id].append(interview_from_row(cat, *row))
+        sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
+    interviews = _interviews_by_site(session, Submission.operation_id == operation_id)
     site_ids = sorted(interviews)
     total = 0
     for start in range(0, len(site_ids), chunk):
