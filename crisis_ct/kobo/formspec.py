@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 __all__ = ["Choice", "FormSpec", "FormSpecError", "Group", "Question"]
 
@@ -23,6 +23,7 @@ _TYPE_ALIASES = {
 }
 _SELECT_TYPES = ("select_one", "select_multiple")
 _TRUE_WORDS = {"yes", "true", "true()", "1"}
+T = TypeVar("T")
 
 
 class FormSpecError(ValueError):
@@ -90,6 +91,19 @@ class FormSpec:
     def questions_in(self, repeat: str | None) -> tuple[Question, ...]:
         """Questions whose innermost repeat is `repeat` (None: the main record)."""
         return tuple(q for q in self.questions if q.repeat == repeat)
+
+    def derived(self, key: str, build: Callable[["FormSpec"], T]) -> T:
+        """`build(self)`, worked out once per spec and kept on it: a spec never changes, and
+        callers such as normalise need lookup tables that are costly to rebuild per record."""
+        cache = self.__dict__.get("_derived")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_derived", cache)
+        value = cache.get(key)
+        if value is None:
+            # Two threads may both build it; either result is the same, so no lock.
+            value = cache[key] = build(self)
+        return value
 
     def _index(self) -> tuple[dict[str, Question], dict[str, Question], dict[str, Group]]:
         cached = self.__dict__.get("_cached_index")

@@ -114,19 +114,21 @@ def normalise(record: Mapping, form: FormSpec) -> NormalisedSubmission:
     if instance_id is None:
         raise NotASubmission("no meta/instanceID and no _uuid: cannot identify the submission")
 
+    plan = _plan(form)
     problems: list[Problem] = []
-    answers, unknown = _read_level(record, form, repeat=None, prefix="", problems=problems)
+    answers, unknown = _read_level(record, plan, repeat=None, problems=problems)
     submitted_at = parse_submission_time(record.get("_submission_time"))
     if _present(record.get("_submission_time")) and submitted_at is None:
         problems.append(Problem("invalid_submission_time",
                                 f"_submission_time: '{record.get('_submission_time')}' is not a date-time",
                                 None, str(record.get("_submission_time"))))
-    problems.extend(_consent_problems(answers, form))
+    problems.extend(_consent_problems(answers, plan))
     if not any(p.code == "consent_not_given" for p in problems):
-        problems.extend(_missing_required(record, form))
+        problems.extend(_missing_required(record, plan))
 
     record_version = _str_or_none(record.get("__version__"))
-    location = _main_geopoint(answers, form)
+    location = _main_geopoint(answers, plan)
+    assessment_date = answers.get("assessment_date")
     return NormalisedSubmission(
         kobo_id=_int_or_none(record.get("_id")),
         instance_id=instance_id,
@@ -137,7 +139,7 @@ def normalise(record: Mapping, form: FormSpec) -> NormalisedSubmission:
         submitted_at=submitted_at,
         site_code=_answer_str(answers, "site_id"),
         site_type=_answer_str(answers, "site_type"),
-        assessment_date=answers.get("assessment_date") if isinstance(answers.get("assessment_date"), date) else None,
+        assessment_date=assessment_date if isinstance(assessment_date, date) else None,
         ki_role=_answer_str(answers, "ki_role"),
         ki_sex=_answer_str(answers, "ki_sex"),
         geopoint=(location[0], location[1]) if location else None,
@@ -148,36 +150,106 @@ def normalise(record: Mapping, form: FormSpec) -> NormalisedSubmission:
     )
 
 
+# -- the form's lookups, worked out once per spec ----------------------------------------------
+# What a key of a record means at one level (the main record or one repeat's rows). It depends
+# on the key and the level only, never on the value, so it is decided once per spec and key.
+_SKIP, _REPEAT, _UNKNOWN, _ANSWER = "skip", "repeat", "unknown", "answer"
+# Keys outside the form (misspelt, from another version) are classified each time beyond
+# this many per level, so a stream of made-up keys cannot grow the table without bound.
+_MAX_EXTRA_KEYS = 2000
+
+
+@dataclass(frozen=True)
+class _Plan:
+    form: FormSpec
+    # level (None: main record; else the repeat's xpath) -> record key -> action tuple:
+    # (_SKIP,) | (_UNKNOWN,) | (_REPEAT, group xpath) | (_ANSWER, question, converter, choices)
+    levels: dict[str | None, dict[object, tuple]]
+    required: tuple[Question, ...]  # always asked: checked for presence in every record
+    has_consent: bool
+    geopoint_names: tuple[str, ...]
+
+
+def _plan(form: FormSpec) -> _Plan:
+    return form.derived("normalise_plan", _build_plan)
+
+
+def _build_plan(form: FormSpec) -> _Plan:
+    levels: dict[str | None, dict[object, tuple]] = {}
+    known = [q.xpath for q in form.questions] + [g.xpath for g in form.groups]
+    for repeat in [None, *(g.xpath for g in form.repeats)]:
+        keys = list(known)
+        if repeat is not None:  # the relative spelling of a repeat's own keys too
+            keys += [k[len(repeat) + 1:] for k in known if k.startswith(repeat + "/")]
+        levels[repeat] = {key: _classify(form, key, repeat) for key in keys}
+    required = tuple(
+        q for q in form.questions
+        if q.required and not q.repeat and not q.relevant and q.type not in _NO_VALUE_TYPES
+        and not any(form.group(g).relevant for g in q.groups))
+    geopoints = ("location", *(q.name for q in form.questions if q.type == "geopoint" and q.repeat is None))
+    return _Plan(form, levels, required, form.by_name("consent") is not None, geopoints)
+
+
+def _classify(form: FormSpec, key: object, repeat: str | None) -> tuple:
+    if not isinstance(key, str) or _is_metadata(key):
+        return (_SKIP,)
+    # Some servers write repeat-row keys relative to the repeat; accept both spellings.
+    prefix = "" if repeat is None else repeat + "/"
+    xpath = key if repeat is None or key.startswith(prefix) else prefix + key
+    group = form.group(xpath)
+    if group is not None and group.kind == "repeat":
+        return (_REPEAT, group.xpath, group.name)
+    question = form.by_xpath(xpath)
+    if question is None or question.repeat != repeat:
+        return (_UNKNOWN,)
+    if question.type in _NO_VALUE_TYPES:
+        return (_SKIP,)
+    choices = frozenset(question.choices) if question.choices else None
+    return (_ANSWER, question, _CONVERTERS.get(question.type, _as_text), choices)
+
+
+def _action(plan: _Plan, table: dict[object, tuple], key: object, repeat: str | None) -> tuple:
+    action = table.get(key)
+    if action is None:
+        action = _classify(plan.form, key, repeat)
+        if len(table) < _MAX_EXTRA_KEYS:
+            table[key] = action
+    return action
+
+
 # -- answers ---------------------------------------------------------------------------------
-def _read_level(values: Mapping, form: FormSpec, *, repeat: str | None, prefix: str,
+def _read_level(values: Mapping, plan: _Plan, *, repeat: str | None,
                 problems: list[Problem]) -> tuple[dict[str, object], list[str]]:
     """Typed answers of one level: the main record (repeat=None) or one repeat row."""
     answers: dict[str, object] = {}
     unknown: list[str] = []
+    table = plan.levels[repeat]
     for key, raw in values.items():
-        if not isinstance(key, str) or _is_metadata(key):
-            continue
-        # Some servers write repeat-row keys relative to the repeat; accept both spellings.
-        xpath = key if repeat is None or key.startswith(prefix) else prefix + key
-        repeat_group = form.group(xpath)
-        if repeat_group is not None and repeat_group.kind == "repeat":
-            answers[repeat_group.name] = _read_repeat(raw, form, repeat_group.xpath, problems)
-            continue
-        question = form.by_xpath(xpath)
-        if question is None or question.repeat != repeat:
+        action = table.get(key) or _action(plan, table, key, repeat)
+        kind = action[0]
+        if kind is _ANSWER:
+            if isinstance(raw, str):
+                text = raw.strip()
+                if not text:
+                    continue
+            elif raw is None:
+                continue
+            else:
+                text = str(raw).strip()
+            question = action[1]
+            value, problem = action[2](question, text, action[3])
+            if problem is not None:
+                problems.append(problem)
+            else:
+                answers[question.name] = value
+        elif kind is _REPEAT:
+            answers[action[2]] = _read_repeat(raw, plan, action[1], problems)
+        elif kind is _UNKNOWN:
             unknown.append(key)
-            continue
-        if question.type in _NO_VALUE_TYPES or not _present(raw):
-            continue
-        value, problem = _typed(question, raw)
-        if problem is not None:
-            problems.append(problem)
-        else:
-            answers[question.name] = value
     return answers, unknown
 
 
-def _read_repeat(raw: Any, form: FormSpec, repeat_xpath: str, problems: list[Problem]) -> list[dict]:
+def _read_repeat(raw: Any, plan: _Plan, repeat_xpath: str, problems: list[Problem]) -> list[dict]:
     if not isinstance(raw, list):
         problems.append(Problem("invalid_repeat", f"{repeat_xpath}: expected a list of rows",
                                 repeat_xpath, str(raw)[:80]))
@@ -188,54 +260,78 @@ def _read_repeat(raw: Any, form: FormSpec, repeat_xpath: str, problems: list[Pro
             problems.append(Problem("invalid_repeat", f"{repeat_xpath}: a row is not an object",
                                     repeat_xpath, str(item)[:80]))
             continue
-        row, _ = _read_level(item, form, repeat=repeat_xpath, prefix=repeat_xpath + "/", problems=problems)
+        row, _ = _read_level(item, plan, repeat=repeat_xpath, problems=problems)
         rows.append(row)
     return rows
 
 
-def _typed(question: Question, raw: Any) -> tuple[object, Problem | None]:
-    text = str(raw).strip() if not isinstance(raw, str) else raw.strip()
-    kind = question.type
-    if kind == "select_one":
-        return _check_choices(question, text, (text,))
-    if kind == "select_multiple":
-        return _check_choices(question, tuple(text.split()), tuple(text.split()))
-    if kind == "integer":
-        try:
-            return int(text), None
-        except ValueError:
-            return None, _bad(question, text, "invalid_number", "is not a whole number")
-    if kind == "decimal":
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            return None, _bad(question, text, "invalid_number", "is not a number")
-        return number, None
-    if kind in ("date", "today"):
-        parsed = _parse_date(text)
-        return (parsed, None) if parsed else (None, _bad(question, text, "invalid_date", "is not a date"))
-    if kind in _DATETIME_TYPES:
-        try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")), None
-        except ValueError:
-            return None, _bad(question, text, "invalid_date", "is not a date-time")
-    if kind == "geopoint":
-        point = parse_geopoint(text)
-        return (point, None) if point else (None, _bad(question, text, "invalid_geopoint",
-                                                       "is not a 'lat lon alt accuracy' point"))
+# Converters: (question, stripped non-empty text, allowed choice codes or None) -> (value, problem).
+def _as_select_one(question: Question, text: str, choices: frozenset | None) -> tuple[object, Problem | None]:
+    if choices is None or text in choices:
+        return text, None
+    return None, _not_a_choice(question, [text])
+
+
+def _as_select_multiple(question: Question, text: str,
+                        choices: frozenset | None) -> tuple[object, Problem | None]:
+    codes = tuple(text.split())
+    if choices is not None:
+        outside = [c for c in codes if c not in choices]
+        if outside:
+            return None, _not_a_choice(question, outside)
+    return codes, None
+
+
+def _not_a_choice(question: Question, outside: list[str]) -> Problem:
+    return Problem("invalid_choice",
+                   f"{question.xpath}: '{' '.join(outside)}' is not a choice of list "
+                   f"'{question.list_name}'", question.name, " ".join(outside))
+
+
+def _as_integer(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
+    try:
+        return int(text), None
+    except ValueError:
+        return None, _bad(question, text, "invalid_number", "is not a whole number")
+
+
+def _as_decimal(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        return None, _bad(question, text, "invalid_number", "is not a number")
+    return number, None
+
+
+def _as_date(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
+    parsed = _parse_date(text)
+    return (parsed, None) if parsed else (None, _bad(question, text, "invalid_date", "is not a date"))
+
+
+def _as_datetime(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")), None
+    except ValueError:
+        return None, _bad(question, text, "invalid_date", "is not a date-time")
+
+
+def _as_geopoint(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
+    point = parse_geopoint(text)
+    return (point, None) if point else (None, _bad(question, text, "invalid_geopoint",
+                                                   "is not a 'lat lon alt accuracy' point"))
+
+
+def _as_text(_question: Question, text: str, _choices) -> tuple[object, Problem | None]:
     return text, None
 
 
-def _check_choices(question: Question, value: object, codes: tuple[str, ...]) -> tuple[object, Problem | None]:
-    if question.choices:
-        outside = [c for c in codes if c not in question.choices]
-        if outside:
-            return None, Problem("invalid_choice",
-                                 f"{question.xpath}: '{' '.join(outside)}' is not a choice of list "
-                                 f"'{question.list_name}'", question.name, " ".join(outside))
-    return value, None
+_CONVERTERS = {
+    "select_one": _as_select_one, "select_multiple": _as_select_multiple,
+    "integer": _as_integer, "decimal": _as_decimal, "date": _as_date, "today": _as_date,
+    **{kind: _as_datetime for kind in _DATETIME_TYPES}, "geopoint": _as_geopoint,
+}
 
 
 def _parse_date(text: str) -> date | None:
@@ -256,8 +352,8 @@ def _bad(question: Question, text: str, code: str, why: str) -> Problem:
 
 
 # -- form-level checks --------------------------------------------------------------------------
-def _consent_problems(answers: Mapping[str, object], form: FormSpec) -> list[Problem]:
-    if form.by_name("consent") is None:
+def _consent_problems(answers: Mapping[str, object], plan: _Plan) -> list[Problem]:
+    if not plan.has_consent:
         return []
     consent = answers.get("consent")
     if consent == "yes":
@@ -267,22 +363,14 @@ def _consent_problems(answers: Mapping[str, object], form: FormSpec) -> list[Pro
                     "consent", None if consent is None else str(consent))]
 
 
-def _missing_required(record: Mapping, form: FormSpec) -> list[Problem]:
+def _missing_required(record: Mapping, plan: _Plan) -> list[Problem]:
     """Required questions that are always asked: no relevance on them or their groups.
 
     Answers behind a relevance condition may be legitimately absent; evaluating XPath
     relevance here would be a second form engine, so those are not checked.
     """
-    problems = []
-    for question in form.questions:
-        if not question.required or question.repeat or question.relevant or question.type in _NO_VALUE_TYPES:
-            continue
-        if any(form.group(g).relevant for g in question.groups):
-            continue
-        if not _present(record.get(question.xpath)):
-            problems.append(Problem("missing_required", f"{question.xpath}: required answer is missing",
-                                    question.name))
-    return problems
+    return [Problem("missing_required", f"{question.xpath}: required answer is missing", question.name)
+            for question in plan.required if not _present(record.get(question.xpath))]
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -315,10 +403,9 @@ def _answer_str(answers: Mapping[str, object], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _main_geopoint(answers: Mapping[str, object], form: FormSpec) -> tuple | None:
+def _main_geopoint(answers: Mapping[str, object], plan: _Plan) -> tuple | None:
     """The site location: question `location`, else the first geopoint outside repeats."""
-    names = ["location"] + [q.name for q in form.questions if q.type == "geopoint" and q.repeat is None]
-    for name in names:
+    for name in plan.geopoint_names:
         value = answers.get(name)
         if isinstance(value, tuple):
             return value
