@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -81,6 +82,27 @@ class Indicator:
     details: tuple[Detail, ...] = ()
     asked_if: tuple[str, str] | None = None  # (indicator id, answer code)
 
+    # Lookups the scoring rules use for every KI answer; computed once per indicator
+    # (cached_property writes the instance __dict__ directly, so frozen dataclasses allow it).
+    @cached_property
+    def code_phases(self) -> dict[str, int | None]:
+        """Answer code -> phase for the choices that are not missing codes (first choice wins,
+        as in phase_of)."""
+        phases: dict[str, int | None] = {}
+        for choice in self.choices:
+            if choice.code not in self.missing:
+                phases.setdefault(choice.code, choice.phase)
+        return phases
+
+    @cached_property
+    def choice_rank(self) -> dict[str, int]:
+        """Answer code -> its position among the choices (the last of duplicate codes wins)."""
+        return {choice.code: index for index, choice in enumerate(self.choices)}
+
+    @cached_property
+    def sorted_thresholds(self) -> tuple[tuple[int, int], ...]:
+        return tuple(sorted(self.thresholds))
+
     def phase_of(self, code: str) -> int | None:
         """Phase of one answer code (or of a count, for integer indicators).
 
@@ -134,10 +156,23 @@ class Catalogue:
     answer_types: tuple[tuple[str, tuple[Choice, ...]], ...] = ()
     source: str = field(default="", compare=False)
 
-    def get(self, indicator_id: str) -> Indicator:
+    @cached_property
+    def indicator_by_id(self) -> dict[str, Indicator]:
+        by_id: dict[str, Indicator] = {}
         for indicator in self.indicators:
-            if indicator.id == indicator_id:
-                return indicator
+            by_id.setdefault(indicator.id, indicator)
+        return by_id
+
+    @cached_property
+    def indicator_id_by_name(self) -> dict[str, str]:
+        """Kobo question name -> indicator id (the last of duplicate names wins, as the
+        submission reader always did)."""
+        return {indicator.name: indicator.id for indicator in self.indicators}
+
+    def get(self, indicator_id: str) -> Indicator:
+        indicator = self.indicator_by_id.get(indicator_id)
+        if indicator is not None:
+            return indicator
         raise KeyError(f"no indicator {indicator_id!r} in catalogue {self.version}")
 
     def by_name(self, question_name: str) -> Indicator:

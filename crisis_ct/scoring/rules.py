@@ -152,12 +152,11 @@ def _day(value: date) -> date:
 
 
 def _code_phase(indicator: Indicator, code: object) -> int | None:
-    if not isinstance(code, str) or code in indicator.missing:
+    # Missing codes and codes that are not choices (the importer should have quarantined
+    # them) are absent from code_phases, so both read as None.
+    if not isinstance(code, str):
         return None
-    try:
-        return indicator.phase_of(code)
-    except (KeyError, ValueError):
-        return None  # not a choice: the importer should have quarantined it
+    return indicator.code_phases.get(code)
 
 
 def _count_reading(indicator: Indicator, answer: object) -> Reading | None:
@@ -175,15 +174,19 @@ def _count_reading(indicator: Indicator, answer: object) -> Reading | None:
 
 
 def _threshold_phase(indicator: Indicator, value: float) -> int | None:
-    phases = [phase for minimum, phase in sorted(indicator.thresholds) if minimum <= value]
-    return phases[-1] if phases else None
+    found = None
+    for minimum, phase in indicator.sorted_thresholds:
+        if minimum <= value:
+            found = phase
+    return found
 
 
 def _selection_reading(indicator: Indicator, answer: object) -> Reading | None:
     codes = answer.split() if isinstance(answer, str) else answer
     if not isinstance(codes, (tuple, list, set, frozenset)):
         return None
-    scored = {code: _code_phase(indicator, code) for code in codes}
+    phases = indicator.code_phases
+    scored = {code: phases.get(code) if isinstance(code, str) else None for code in codes}
     kept = tuple(sorted((c for c, p in scored.items() if p is not None), key=_choice_order(indicator)))
     if not kept:
         return None
@@ -194,17 +197,21 @@ def ki_reading(indicator: Indicator, answer: object) -> Reading | None:
     """One KI's answer as (value, phase), or None when it cannot be scored."""
     if answer is None:
         return None
-    if indicator.answer_type == "integer":
+    answer_type = indicator.answer_type
+    if answer_type == "integer":
         return _count_reading(indicator, answer)
-    if indicator.answer_type == "select_multiple":
+    if answer_type == "select_multiple":
         return _selection_reading(indicator, answer)
-    phase = _code_phase(indicator, answer)
+    if not isinstance(answer, str):
+        return None
+    phase = indicator.code_phases.get(answer)
     return None if phase is None else (answer, phase)
 
 
 def _choice_order(indicator: Indicator) -> Callable[[object], tuple]:
-    order = {choice.code: index for index, choice in enumerate(indicator.choices)}
-    return lambda value: (order.get(value, len(order)), str(value))
+    order = indicator.choice_rank
+    unknown = len(order)
+    return lambda value: (order.get(value, unknown), str(value))
 
 
 # --- combining KIs into one site value (§2.5) --------------------------------------
@@ -278,9 +285,26 @@ def combine_indicator(indicator: Indicator, answers: Sequence[object]) -> Indica
     combiner = _COMBINERS.get(indicator.combine)
     if combiner is None:
         raise ValueError(f"{indicator.id}: unknown combine {indicator.combine!r}")
-    readings = [r for r in (ki_reading(indicator, a) for a in answers) if r is not None]
+    readings = []
+    n_yes = 0
+    if indicator.answer_type in ("integer", "select_multiple"):
+        for answer in answers:
+            reading = ki_reading(indicator, answer)
+            if reading is not None:
+                readings.append(reading)
+                if reading[1] >= RISK_PHASE:
+                    n_yes += 1
+    else:
+        # ki_reading of a select_one, inlined: this loop runs for most of ~40 items x KIs x sites
+        phases = indicator.code_phases
+        for answer in answers:
+            if isinstance(answer, str):
+                phase = phases.get(answer)
+                if phase is not None:
+                    readings.append((answer, phase))
+                    if phase >= RISK_PHASE:
+                        n_yes += 1
     value, phase, consensus = combiner(indicator, readings)
-    n_yes = sum(1 for _, p in readings if p >= RISK_PHASE)
     return IndicatorResult(
         indicator_id=indicator.id, domain=indicator.domain, critical=indicator.critical,
         value=value, phase=phase, n_answered=len(readings), n_yes=n_yes,
@@ -415,10 +439,10 @@ def _confidence(*, n_ki: int, min_kis: int, has_woman_ki: bool, critical_agreed:
 # --- the site --------------------------------------------------------------------
 
 def _is_evidence(catalogue: Catalogue, interview: KiInterview) -> bool:
+    by_id = catalogue.indicator_by_id
     for indicator_id, answer in interview.answers.items():
-        try:
-            indicator = catalogue.get(indicator_id)
-        except KeyError:
+        indicator = by_id.get(indicator_id)
+        if indicator is None:
             continue
         if ki_reading(indicator, answer) is not None:
             return True
@@ -427,11 +451,13 @@ def _is_evidence(catalogue: Catalogue, interview: KiInterview) -> bool:
 
 def _indicator_results(catalogue: Catalogue, interviews: Sequence[KiInterview]) -> list[IndicatorResult]:
     results = []
+    answer_maps = [i.answers for i in interviews]
     for indicator in catalogue.indicators:
         if indicator.domain not in DOMAINS:
             raise ValueError(f"{indicator.id}: unknown domain {indicator.domain!r}")
-        answers = [i.answers[indicator.id] for i in interviews
-                   if i.answers.get(indicator.id) is not None]
+        indicator_id = indicator.id
+        answers = [answer for answers_of_ki in answer_maps
+                   if (answer := answers_of_ki.get(indicator_id)) is not None]
         optional = indicator.transit_only or getattr(indicator, "asked_if", None)
         if optional and not answers:
             continue  # not asked at this site: neither data nor a gap

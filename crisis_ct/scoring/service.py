@@ -31,13 +31,9 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def _indicator_names(cat: Catalogue) -> dict[str, str]:
-    return {indicator.name: indicator.id for indicator in cat.indicators}
-
-
 def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
                        answers: dict) -> KiInterview:
-    names = _indicator_names(cat)
+    names = cat.indicator_id_by_name
     values = {}
     for name, value in answers.items():
         indicator_id = names.get(name)
@@ -86,6 +82,7 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]
         "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
         "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
+        "domain_phases": dict(score.domain_phases),
     } for site, score in scored]
     if is_postgres(session) and len(rows) > 1:
         # Ids drawn first let a pipelined executemany insert: INSERT … RETURNING of 2,000

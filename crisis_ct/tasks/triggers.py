@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING, Callable, NamedTuple, Union
 
 if TYPE_CHECKING:
     from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
@@ -409,18 +409,158 @@ class TriggeredRule:
 def rules_triggered(catalogue: "MitigationCatalogue", facts: Facts,
                     scales: Mapping[str, Sequence[str]]) -> list[TriggeredRule]:
     """Every rule of the facts' scope whose trigger holds, in catalogue order, with its
-    priority raised by any escalation that holds as well."""
+    priority raised by any escalation that holds as well. Same result as `evaluate` on each
+    rule, through the rules compiled once per (catalogue, scales)."""
     triggered = []
-    for rule in catalogue.rules:
-        if rule.scope != facts.scope:
-            continue
-        match = evaluate(rule.trigger, facts, scales)
+    for rule, trigger, escalations in _compiled_rules(catalogue, scales).get(facts.scope, ()):
+        match = trigger(facts)
         if match is None:
             continue
-        priority, escalation_evidence = _escalated(catalogue, rule, facts, scales)
-        evidence = _merge([match, Match(escalation_evidence, 0)]).evidence
-        triggered.append(TriggeredRule(rule, priority, evidence, match.leaves))
+        evidence, leaves = match
+        priority = rule.priority
+        for escalation_priority, when in escalations:
+            escalated = when(facts)
+            if escalated is None:
+                continue
+            evidence += escalated[0]
+            if catalogue.more_urgent(escalation_priority, priority):
+                priority = escalation_priority
+        triggered.append(TriggeredRule(rule, priority, tuple(dict.fromkeys(evidence)), leaves))
     return triggered
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled conditions: each condition tree becomes nested closures once, so evaluating a rule
+# for one of 10,000 sites costs no parsing, dispatch on types or scale searches. A compiled
+# condition returns (evidence, leaves that held) or None, with evaluate's exact semantics.
+
+_Compiled = Callable[[Facts], "tuple[tuple[Evidence, ...], int] | None"]
+_COMPILED_CACHE: dict[tuple[int, int], tuple[object, object, dict]] = {}
+
+
+def _compiled_rules(catalogue: "MitigationCatalogue", scales: Mapping[str, Sequence[str]]) -> dict:
+    key = (id(catalogue), id(scales))
+    cached = _COMPILED_CACHE.get(key)
+    # The objects are kept in the entry, so an id cannot be reused while it is cached.
+    if cached is not None and cached[0] is catalogue and cached[1] is scales:
+        return cached[2]
+    by_scope: dict[str, list] = {}
+    for rule in catalogue.rules:
+        escalations = tuple((e.priority, compile_condition(e.when, scales)) for e in rule.escalate)
+        by_scope.setdefault(rule.scope, []).append((rule, compile_condition(rule.trigger, scales), escalations))
+    if len(_COMPILED_CACHE) > 8:
+        _COMPILED_CACHE.clear()
+    _COMPILED_CACHE[key] = (catalogue, scales, by_scope)
+    return by_scope
+
+
+def compile_condition(condition: Condition | Mapping, scales: Mapping[str, Sequence[str]]) -> _Compiled:
+    if isinstance(condition, Mapping):
+        condition = parse_condition(condition)
+    if isinstance(condition, AnyOf):
+        return _compile_any(tuple(compile_condition(c, scales) for c in condition.conditions))
+    if isinstance(condition, AllOf):
+        return _compile_all(tuple(compile_condition(c, scales) for c in condition.conditions))
+    if isinstance(condition, IndicatorCondition):
+        leaf = _compile_indicator(condition, scales)
+    else:
+        def leaf(facts: Facts, condition=condition) -> tuple[Evidence, ...]:
+            return _leaf_evidence(condition, facts, scales)
+
+    def compiled(facts: Facts) -> tuple[tuple[Evidence, ...], int] | None:
+        evidence = leaf(facts)
+        return (evidence, 1) if evidence else None
+    return compiled
+
+
+def _compile_any(children: tuple[_Compiled, ...]) -> _Compiled:
+    def compiled(facts: Facts):
+        evidence: tuple[Evidence, ...] = ()
+        leaves = 0
+        held = False
+        for child in children:
+            match = child(facts)
+            if match is not None:
+                held = True
+                evidence += match[0]
+                leaves += match[1]
+        return (tuple(dict.fromkeys(evidence)), leaves) if held else None
+    return compiled
+
+
+def _compile_all(children: tuple[_Compiled, ...]) -> _Compiled:
+    def compiled(facts: Facts):
+        evidence: tuple[Evidence, ...] = ()
+        leaves = 0
+        for child in children:
+            match = child(facts)
+            if match is None:
+                return None
+            evidence += match[0]
+            leaves += match[1]
+        return tuple(dict.fromkeys(evidence)), leaves
+    return compiled
+
+
+def _compile_indicator(condition: IndicatorCondition,
+                       scales: Mapping[str, Sequence[str]]) -> Callable[[Facts], tuple[Evidence, ...]]:
+    indicator, operator, operand = condition.indicator, condition.operator, condition.operand
+    chosen_value = operator in {"includes", "includes_any_except"}
+
+    def evidence_of(fact: IndicatorFact) -> tuple[Evidence, ...]:
+        value = _chosen(fact.value) if chosen_value else fact.value
+        return (Evidence("indicator", indicator, _evidence_value(value)),)
+
+    if operator in ORDINAL_OPERATORS:
+        scale = scales.get(indicator)
+        ranks = {code: index for index, code in reversed(list(enumerate(scale)))} if scale is not None else None
+        if ranks is None or operand not in ranks:
+            # Not decidable: raise as evaluate does, when (and only when) the fact exists.
+            def leaf(facts: Facts) -> tuple[Evidence, ...]:
+                fact = facts.indicators.get(indicator)
+                if fact is None:
+                    return ()
+                return _indicator_evidence(condition, facts, scales)
+            return leaf
+        wanted = ranks[operand]
+        at_least = operator == "at_least"
+
+        def leaf(facts: Facts) -> tuple[Evidence, ...]:
+            fact = facts.indicators.get(indicator)
+            if fact is None:
+                return ()
+            value = fact.value
+            if not isinstance(value, str) or value in NON_ANSWERS:
+                return ()
+            actual = ranks.get(value)
+            if actual is None:
+                return ()
+            held = actual >= wanted if at_least else actual <= wanted
+            return evidence_of(fact) if held else ()
+        return leaf
+
+    if operator == "phase_at_least":
+        def leaf(facts: Facts) -> tuple[Evidence, ...]:
+            fact = facts.indicators.get(indicator)
+            if fact is None or fact.phase is None or fact.phase < operand:
+                return ()
+            return evidence_of(fact)
+        return leaf
+
+    if operator == "is":
+        def leaf(facts: Facts) -> tuple[Evidence, ...]:
+            fact = facts.indicators.get(indicator)
+            if fact is None or fact.value != operand:
+                return ()
+            return evidence_of(fact)
+        return leaf
+
+    def leaf(facts: Facts) -> tuple[Evidence, ...]:  # is_not, includes, includes_any_except
+        fact = facts.indicators.get(indicator)
+        if fact is None or not _indicator_holds(condition, fact, scales):
+            return ()
+        return evidence_of(fact)
+    return leaf
 
 
 def _escalated(catalogue: "MitigationCatalogue", rule: "MitigationRule", facts: Facts,
