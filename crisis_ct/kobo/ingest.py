@@ -22,7 +22,8 @@ from crisis_ct.db import is_postgres, json_dumps
 from crisis_ct.kobo.forms import FormVersions
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission, NotASubmission, normalise, with_uuid_prefix
-from crisis_ct.kobo.site_match import SiteMatcher
+from crisis_ct.geography.models import Site
+from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
 from crisis_ct.scoring.queue import enqueue_sites
 from crisis_ct.timeutil import as_utc, utcnow
 from crisis_ct.types import UTCDateTime
@@ -114,10 +115,13 @@ class Ingestor:
                 gc.enable()
 
     def _ingest(self, records: Sequence[Mapping]) -> list[Outcome]:
-        if len(records) > 1:
-            self.sites.preload()
-        prepared = [self._prepare(record) for record in records]
-        self._prefetch([p.sub for p in prepared if isinstance(p, _Ready)])
+        read = [self._read(record) for record in records]
+        site_ids = self._site_ids({item.site_code.strip() for item in read
+                                   if isinstance(item, NormalisedSubmission) and item.site_code})
+        prepared = [self._match(item, record, site_ids) if isinstance(item, NormalisedSubmission) else item
+                    for item, record in zip(read, records)]
+        self._prefetch([p.sub for p in prepared if isinstance(p, _Ready)],
+                       {p.sub.instance_id if isinstance(p, _Ready) else p.instance_id for p in prepared})
         outcomes: list[Outcome | None] = [
             self._place(p.sub, p.raw, p.match) if isinstance(p, _Ready) else None for p in prepared]
         self._flush_chains(outcomes)
@@ -129,7 +133,7 @@ class Ingestor:
         return outcomes  # type: ignore[return-value]
 
     # -- steps --------------------------------------------------------------------------------
-    def _prepare(self, record: Mapping) -> _Ready | _Rejected:
+    def _read(self, record: Mapping) -> NormalisedSubmission | _Rejected:
         if not isinstance(record, Mapping):
             return _Rejected(record, None, None, "not_a_submission", "The record is not a JSON object.")
         instance_id = with_uuid_prefix(record.get("meta/instanceID")) or with_uuid_prefix(record.get("_uuid"))
@@ -151,7 +155,21 @@ class Ingestor:
         if sub.assessment_date is None:
             return _Rejected(record, sub.instance_id, sub.kobo_id, "missing_required",
                     "The assessment date is missing.")
-        match = self.sites.match(sub.site_code, sub.geopoint)
+        return sub
+
+    def _site_ids(self, codes: set[str]) -> dict[str, int]:
+        """The batch's site ids in one query (only the codes it names, not the operation's
+        thousands of sites)."""
+        if not codes:
+            return {}
+        return dict(self.session.execute(
+            sa.select(Site.site_code, Site.id).where(Site.operation_id == self.asset.operation_id,
+                                                     self._one_of(Site.site_code, codes))).all())
+
+    def _match(self, sub: NormalisedSubmission, record: Mapping, site_ids: dict[str, int]) -> _Ready | _Rejected:
+        site_id = site_ids.get(sub.site_code.strip()) if sub.site_code else None
+        # A code missing from `site_ids` is known not to exist: only the location can match.
+        match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match(None, sub.geopoint)
         if match is None:
             where = f"site id '{sub.site_code}'" if sub.site_code else "no site id"
             return _Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
@@ -159,7 +177,7 @@ class Ingestor:
                     f"{self.sites.max_distance_m:.0f} m of the location. Import the site, then replay.")
         return _Ready(sub, record, match)
 
-    def _prefetch(self, subs: list[NormalisedSubmission]) -> None:
+    def _prefetch(self, subs: list[NormalisedSubmission], instance_ids: set[str | None]) -> None:
         self._touched_sites: set[int] = set()
         self._chains: dict[object, _Chain] = {}
         self._versions: list[dict] = []
@@ -167,6 +185,14 @@ class Ingestor:
         self._deprecated_by: dict[str, str] = {}      # instance id -> the instance id replacing it
         self._chain_by_kobo: dict[int, object] = {}
         self._chain_by_key: dict[str, object] = {}
+        # instance id -> (quarantine row id, status): what was quarantined before, so that
+        # quarantining again updates that row and storing resolves it, without a query each.
+        self._quarantined: dict[str, tuple[int, str]] = {}
+        named = {i for i in instance_ids if i}
+        if named:
+            self._quarantined = {instance_id: (row_id, status) for row_id, instance_id, status in self.session.execute(
+                sa.select(QuarantinedSubmission.id, QuarantinedSubmission.instance_id, QuarantinedSubmission.status)
+                .where(self._one_of(QuarantinedSubmission.instance_id, named)))}
         if not subs:
             return
         instance_ids = {s.instance_id for s in subs}
@@ -323,10 +349,8 @@ class Ingestor:
     def _quarantine(self, rejected: _Rejected) -> Outcome:
         record, instance_id, kobo_id = rejected.record, rejected.instance_id, rejected.kobo_id
         code, reason = rejected.code, rejected.reason
-        existing = None
-        if instance_id:
-            existing = self.session.scalar(sa.select(QuarantinedSubmission)
-                                           .where(QuarantinedSubmission.instance_id == instance_id))
+        known = self._quarantined.get(instance_id) if instance_id else None
+        existing = self.session.get(QuarantinedSubmission, known[0]) if known else None
         if existing is not None:
             existing.attempts += 1
             existing.reason_code, existing.reason = code, reason
@@ -341,17 +365,18 @@ class Ingestor:
                 status="pending")
             self.session.add(row)
         self.session.flush()
+        if instance_id:
+            self._quarantined[instance_id] = (row.id, "pending")
         return Outcome(QUARANTINED, instance_id, quarantine_id=row.id, reason_code=code, reason=reason)
 
     def _resolve_quarantined(self, stored: Iterable[Outcome]) -> None:
-        by_instance = {o.instance_id: o.submission_id for o in stored if o.instance_id}
-        if not by_instance:
-            return
-        rows = self.session.scalars(sa.select(QuarantinedSubmission).where(
-            QuarantinedSubmission.instance_id.in_(list(by_instance)),
-            QuarantinedSubmission.status == "pending")).all()
-        for row in rows:
-            row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), by_instance[row.instance_id]
+        # Only rows known pending (from the prefetch, or quarantined earlier in this batch).
+        pending = {o.instance_id: o.submission_id for o in stored
+                   if o.instance_id and self._quarantined.get(o.instance_id, (None, None))[1] == "pending"}
+        for instance_id, submission_id in pending.items():
+            row = self.session.get(QuarantinedSubmission, self._quarantined[instance_id][0])
+            if row is not None and row.status == "pending":
+                row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), submission_id
 
 
 def _int(value) -> int | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crisis_ct.db import Base
@@ -23,11 +24,20 @@ class ScoringQueueEntry(Base):
 
 
 def enqueue_sites(session: Session, site_ids: Iterable[int]) -> None:
-    rows = [{"site_id": site_id, "enqueued_at": utcnow()} for site_id in sorted(set(site_ids))]
-    if not rows:
+    ids = sorted(set(site_ids))
+    if not ids:
+        return
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with one array parameter: a batch of a thousand rows as executemany
+        # cost ~20 ms, most of it the driver sending row after row.
+        session.execute(sa.text(
+            "INSERT INTO scoring_queue (site_id, enqueued_at) SELECT unnest(:ids), :now ON CONFLICT DO NOTHING")
+            .bindparams(sa.bindparam("ids", type_=ARRAY(sa.Integer)), sa.bindparam("now", type_=UTCDateTime)),
+            {"ids": ids, "now": now})
         return
     statement = spatial_sql(session).insert(ScoringQueueEntry.__table__).on_conflict_do_nothing()
-    session.execute(statement, rows)
+    session.execute(statement, [{"site_id": site_id, "enqueued_at": now} for site_id in ids])
 
 
 def queued_site_ids(session: Session, limit: int = 500) -> list[int]:
