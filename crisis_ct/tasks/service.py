@@ -203,8 +203,7 @@ class _Writes:
 
     def apply(self, session: Session) -> None:
         if self.created:
-            ids = session.scalars(sa.insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True),
-                                  self.created).all()
+            ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
             for row, task_id in zip(self.created_history, ids):
                 row["task_id"] = task_id
             self.history.extend(self.created_history)
