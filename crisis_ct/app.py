@@ -9,7 +9,7 @@ from crisis_ct.geography import queries as geography_queries
 from crisis_ct.geography.api import blueprint as geography_api
 from crisis_ct.kobo.api import blueprint as kobo_api
 from crisis_ct.scoring.api import blueprint as scoring_api
-from crisis_ct.scoring.reads import area_map_properties, site_map_properties
+from crisis_ct.scoring.reads import area_map_properties, site_risk_columns
 from crisis_ct.tasks.api import blueprint as tasks_api
 
 API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api)
@@ -26,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
     # The map's GeoJSON carries the current risk without geography importing scoring.
-    geography_queries.register_site_enricher(site_map_properties)
+    geography_queries.register_site_columns(site_risk_columns)
     geography_queries.register_area_enricher(area_map_properties)
     web.init_app(app)
     return app

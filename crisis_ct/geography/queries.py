@@ -11,15 +11,17 @@ from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.products import DISCLAIMER
 from crisis_ct.spatial import BBox, spatial_sql
 
-# Extra per-site properties (e.g. the current risk phase) registered by other
+# Extra per-place properties (e.g. the current risk phase) registered by other
 # modules, so geography need not know about scoring.
-_site_enrichers: list = []
+_site_column_providers: list = []
 _area_enrichers: list = []
 
 
-def register_site_enricher(function) -> None:
-    if function not in _site_enrichers:
-        _site_enrichers.append(function)
+def register_site_columns(provider) -> None:
+    """`provider(session, sites_table) -> (table or None, onclause, {property: column})`:
+    an outer join (if any) and the per-site properties it adds to the sites GeoJSON."""
+    if provider not in _site_column_providers:
+        _site_column_providers.append(provider)
 
 
 def register_area_enricher(function) -> None:
@@ -27,54 +29,38 @@ def register_area_enricher(function) -> None:
         _area_enrichers.append(function)
 
 
-def site_rows(session: Session, operation_ids: Sequence[int], *, bbox: BBox | None = None,
-              pcode: str | None = None, site_codes: Sequence[str] | None = None):
+def sites_feature_collection(session: Session, operation_ids: Sequence[int], *, bbox: BBox | None = None,
+                             pcode: str | None = None) -> bytes:
+    """The sites as GeoJSON, built by the database in one statement."""
+    builder = spatial_sql(session)
     table = Site.__table__
-    query = sa.select(
-        table.c.id, table.c.operation_id, table.c.site_code, table.c.name, table.c.site_type,
-        table.c.population_individuals, table.c.population_households,
-        table.c.adm1_pcode, table.c.adm2_pcode, table.c.adm3_pcode,
-        sa.func.ST_X(table.c.geom).label("lon"), sa.func.ST_Y(table.c.geom).label("lat"),
-    ).where(table.c.operation_id.in_(list(operation_ids))).order_by(table.c.id)
-    if bbox:
-        query = query.where(spatial_sql(session).bbox_filter(table, bbox))
-    if pcode:
-        query = query.where(sa.or_(table.c.adm1_pcode == pcode, table.c.adm2_pcode == pcode,
-                                   table.c.adm3_pcode == pcode))
-    if site_codes is not None:
-        query = query.where(table.c.site_code.in_(list(site_codes)))
-    return session.execute(query).all()
-
-
-def site_properties(row) -> dict:
-    return {
-        "site_id": row.site_code,
-        "name": row.name,
-        "site_type": row.site_type,
-        "population": row.population_individuals,
-        "households": row.population_households,
-        "adm1_pcode": row.adm1_pcode,
-        "adm2_pcode": row.adm2_pcode,
-        "adm3_pcode": row.adm3_pcode,
-    }
-
-
-def sites_feature_collection(session: Session, operation_ids: Sequence[int], **filters) -> bytes:
-    rows = site_rows(session, operation_ids, **filters)
-    extra: dict[int, dict] = {}
-    for enrich in _site_enrichers:
-        for site_id, props in enrich(session, [r.id for r in rows]).items():
-            extra.setdefault(site_id, {}).update(props)
-    features = [
-        {
-            "type": "Feature",
-            "id": row.site_code,
-            "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
-            "properties": {**site_properties(row), **extra.get(row.id, {})},
-        }
-        for row in rows
+    properties: list = [
+        "site_id", table.c.site_code, "name", table.c.name, "site_type", table.c.site_type,
+        "population", table.c.population_individuals, "households", table.c.population_households,
+        "adm1_pcode", table.c.adm1_pcode, "adm2_pcode", table.c.adm2_pcode, "adm3_pcode", table.c.adm3_pcode,
     ]
-    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER, "features": features})
+    source = table
+    for provider in _site_column_providers:
+        target, onclause, columns = provider(session, table)
+        if target is not None:
+            source = source.outerjoin(target, onclause)
+        for name, column in columns.items():
+            properties += [name, column]
+    feature = builder.json_object(
+        "type", "Feature", "id", table.c.site_code,
+        "geometry", builder.point_json(table.c.geom),
+        "properties", builder.json_object(*properties))
+    inner = sa.select(feature.label("feature")).select_from(source) \
+        .where(table.c.operation_id.in_(list(operation_ids))).order_by(table.c.id)
+    if bbox:
+        inner = inner.where(builder.bbox_filter(table, bbox))
+    if pcode:
+        inner = inner.where(sa.or_(table.c.adm1_pcode == pcode, table.c.adm2_pcode == pcode,
+                                   table.c.adm3_pcode == pcode))
+    ordered = inner.subquery()
+    features = session.scalar(sa.select(builder.json_array_agg(ordered.c.feature)))
+    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER,
+                         "features": orjson.Fragment(features)})
 
 
 def admin_area_feature_collection(session: Session, operation_ids: Sequence[int], *, level: int | None = None,

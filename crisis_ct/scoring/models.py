@@ -31,6 +31,7 @@ class SiteRiskScore(Base):
     assessment_date: Mapped[date | None] = mapped_column(sa.Date)
     catalogue_version: Mapped[str] = mapped_column(sa.String(32))
     explanation: Mapped[dict] = mapped_column(JSONType)
+    domain_phases: Mapped[dict | None] = mapped_column(JSONType)  # a copy of explanation's, for the map
 
 
 class AdminAreaRiskScore(Base):

@@ -2,10 +2,12 @@
 risk properties injected the way the scoring module will add them, and sign-in."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSON
 
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.geography import queries
@@ -64,15 +66,22 @@ def operation(seed, database, tmp_path):
 def risk_properties(monkeypatch):
     """Risk properties on the GeoJSON, as the scoring module's enrichers will add them."""
 
-    def sites(session, ids):
-        rows = session.execute(sa.select(Site.id, Site.site_code).where(Site.id.in_(ids))).all()
-        return {row.id: SITE_RISK[row.site_code] for row in rows if row.site_code in SITE_RISK}
+    def sites(session, table):
+        def by_site(values):
+            return sa.case(values, value=table.c.site_code, else_=None)
+
+        columns = {key: by_site({code: risk[key] for code, risk in SITE_RISK.items()})
+                   for key in ("phase", "confidence", "recency", "assessment_date")}
+        domains = by_site({code: json.dumps(risk["domain_phases"]) for code, risk in SITE_RISK.items()})
+        postgres = session.get_bind().dialect.name == "postgresql"
+        columns["domain_phases"] = sa.cast(domains, JSON) if postgres else sa.func.json(domains)
+        return None, None, columns
 
     def areas(session, ids):
         rows = session.execute(sa.select(AdminArea.id, AdminArea.pcode).where(AdminArea.id.in_(ids))).all()
         return {row.id: AREA_RISK[row.pcode] for row in rows if row.pcode in AREA_RISK}
 
-    monkeypatch.setattr(queries, "_site_enrichers", [sites])
+    monkeypatch.setattr(queries, "_site_column_providers", [sites])
     monkeypatch.setattr(queries, "_area_enrichers", [areas])
 
 
