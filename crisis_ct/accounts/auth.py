@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from functools import wraps
+from threading import Lock
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from flask import g, request, session
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.models import ROLE_RANK, ApiToken, Membership, User
 from crisis_ct.accounts.operations import hash_token
@@ -15,6 +20,49 @@ from crisis_ct.accounts.principal import Principal
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import Operation
 from crisis_ct.web_db import db_session
+
+# A token's principal is kept for a few seconds, so a busy webhook (one request per
+# submission) does not read the token and its memberships on every request. Any change to
+# tokens, users or memberships made through this process clears the cache at once; one made
+# by another process (another worker, the CLI) takes effect within this many seconds.
+PRINCIPAL_TTL_S = 5.0
+_principals: "WeakKeyDictionary[sa.Engine, dict[str, tuple[float, Principal]]]" = WeakKeyDictionary()
+_principals_lock = Lock()
+_ACCOUNT_MODELS = (ApiToken, User, Membership, Operation)
+
+
+def _cached_principal(token_hash: str) -> Principal | None:
+    with _principals_lock:
+        entry = _principals.get(db_session().get_bind(), {}).get(token_hash)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def _remember_principal(token_hash: str, principal: Principal) -> None:
+    with _principals_lock:
+        _principals.setdefault(db_session().get_bind(), {})[token_hash] = (
+            time.monotonic() + PRINCIPAL_TTL_S, principal)
+
+
+def forget_principals() -> None:
+    with _principals_lock:
+        _principals.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_account_change(flushed: Session, _context) -> None:
+    if any(isinstance(obj, _ACCOUNT_MODELS) for obj in (*flushed.new, *flushed.dirty, *flushed.deleted)):
+        forget_principals()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_bulk_change(state) -> None:
+    # UPDATE/DELETE statements bypass the flush. One on a table of no known model clears too.
+    if state.is_update or state.is_delete:
+        mapper = state.bind_mapper
+        if mapper is None or issubclass(mapper.class_, _ACCOUNT_MODELS):
+            forget_principals()
 
 
 def _token_from_request() -> str | None:
@@ -70,12 +118,17 @@ def current_principal() -> Principal | None:
     principal = None
     token = _token_from_request()
     if token is not None:
-        user = db_session().scalar(
-            sa.select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.is_active)
-        )
-        principal = _load_principal(user, "token") if user else None
+        token_hash = hash_token(token)
+        principal = _cached_principal(token_hash)
+        if principal is None:
+            user = db_session().scalar(
+                sa.select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
+            )
+            principal = _load_principal(user, "token") if user else None
+            if principal is not None:
+                _remember_principal(token_hash, principal)
     elif session.get("user_id") and _session_may_authenticate():
         user = db_session().get(User, session["user_id"])
         if user is not None and user.is_active:

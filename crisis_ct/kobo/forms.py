@@ -1,8 +1,11 @@
 """Which form a submission was filled in: Kobo assets and their form versions."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -33,20 +36,58 @@ def add_form_version(session: Session, asset: KoboAsset, spec: FormSpec, *, vers
     row = KoboFormVersion(asset_id=asset.id, version=version, content=content or spec.to_asset_content())
     session.add(row)
     session.flush()
+    forget_form_versions(session, asset.id)
     return row
+
+
+# An asset's list of versions, per process, so a webhook request need not read it: a
+# version the list does not know is looked up again at once (a form deployed a moment ago
+# is never refused for a stale list), and the list is re-read after this many seconds in
+# any case, since the latest version is what a record without `__version__` is read with.
+VERSIONS_TTL_S = 5.0
+_versions_cache: "WeakKeyDictionary[sa.Engine, dict[int, tuple[float, dict[str, int], list[str]]]]" = \
+    WeakKeyDictionary()
+_assets_cache: "WeakKeyDictionary[sa.Engine, dict[str, tuple[float, AssetRef]]]" = WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """What ingestion needs of a KoboAsset, safe to keep across sessions and threads."""
+
+    id: int
+    operation_id: int
+    asset_uid: str
+
+
+def forget_form_versions(session: Session, asset_id: int) -> None:
+    with _cache_lock:
+        _versions_cache.get(session.get_bind(), {}).pop(asset_id, None)
 
 
 class FormVersions:
     """The form specs of one asset, by the `__version__` a submission carries."""
 
-    def __init__(self, session: Session, asset: KoboAsset):
+    def __init__(self, session: Session, asset: KoboAsset | AssetRef):
         self.asset = asset
-        rows = session.execute(sa.select(KoboFormVersion.id, KoboFormVersion.version)
-                               .where(KoboFormVersion.asset_id == asset.id)
-                               .order_by(KoboFormVersion.added_at, KoboFormVersion.id)).all()
+        self._session = session
+        self._fresh = False  # read from the database by this instance (not from the cache)
+        with _cache_lock:
+            cached = _versions_cache.get(session.get_bind(), {}).get(asset.id)
+        if cached is not None and cached[0] > time.monotonic():
+            self._ids, self._order = cached[1], cached[2]
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        rows = self._session.execute(sa.select(KoboFormVersion.id, KoboFormVersion.version)
+                                     .where(KoboFormVersion.asset_id == self.asset.id)
+                                     .order_by(KoboFormVersion.added_at, KoboFormVersion.id)).all()
         self._ids = {version: row_id for row_id, version in rows}
         self._order = [version for _, version in rows]
-        self._session = session
+        with _cache_lock:
+            _versions_cache.setdefault(self._session.get_bind(), {})[self.asset.id] = (
+                time.monotonic() + VERSIONS_TTL_S, self._ids, self._order)
+        self._fresh = True
 
     @property
     def known(self) -> list[str]:
@@ -58,6 +99,8 @@ class FormVersions:
             if not self._order:
                 return None
             version = self._order[-1]
+        if version not in self._ids and not self._fresh:
+            self._load()
         if version not in self._ids:
             return None
         key = (self.asset.id, version)
@@ -66,6 +109,9 @@ class FormVersions:
         if cached is None:
             content = self._session.scalar(sa.select(KoboFormVersion.content)
                                            .where(KoboFormVersion.id == self._ids[version]))
+            if content is None:  # listed by a transaction that was rolled back
+                forget_form_versions(self._session, self.asset.id)
+                return None
             cached = FormSpec.from_asset_content(content, version=version)
             with _cache_lock:
                 _spec_cache[key] = cached
@@ -77,6 +123,24 @@ def find_asset(session: Session, asset_uid: str | None, operation_ids: list[int]
         return None
     return session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid,
                                                      KoboAsset.operation_id.in_(operation_ids)))
+
+
+def find_asset_ref(session: Session, asset_uid: str | None, operation_ids: list[int]) -> AssetRef | None:
+    """find_asset for the webhook: kept per process for VERSIONS_TTL_S (an asset's id and
+    operation never change; one not found is looked up every time)."""
+    if not asset_uid:
+        return None
+    with _cache_lock:
+        cached = _assets_cache.get(session.get_bind(), {}).get(asset_uid)
+    if cached is None or cached[0] < time.monotonic():
+        asset = session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid))
+        if asset is None:
+            return None
+        cached = (time.monotonic() + VERSIONS_TTL_S, AssetRef(asset.id, asset.operation_id, asset.asset_uid))
+        with _cache_lock:
+            _assets_cache.setdefault(session.get_bind(), {})[asset_uid] = cached
+    ref = cached[1]
+    return ref if ref.operation_id in operation_ids else None
 
 
 def register_asset(session: Session, operation_id: int, asset_uid: str, *, name: str = "",

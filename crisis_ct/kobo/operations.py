@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.audit import Actor, record as audit
-from crisis_ct.kobo.forms import find_asset
+from crisis_ct.kobo.forms import find_asset_ref
 from crisis_ct.kobo.ingest import Ingestor, Outcome, QUARANTINED
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission
 from crisis_ct.kobo.normalise import with_uuid_prefix
@@ -34,7 +34,7 @@ def receive(session: Session, payload: Mapping, operation_ids: list[int], *, via
             match_distance_m: float) -> Outcome:
     """Store one submission pushed by Kobo (or quarantine it), in the caller's transaction."""
     record_identity(payload)
-    asset = find_asset(session, payload.get("_xform_id_string"), operation_ids)
+    asset = find_asset_ref(session, payload.get("_xform_id_string"), operation_ids)
     if asset is None:
         return _quarantine_unknown_asset(session, payload, operation_ids, via)
     return Ingestor(session, asset, via=via, match_distance_m=match_distance_m).ingest([payload])[0]
