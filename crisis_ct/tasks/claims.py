@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.models import User
@@ -110,12 +111,22 @@ def _step(session: Session, task: MitigationTask, action: str, who: Acting, *, n
     from_status = task.status
     statement = (sa.update(TASKS).where(TASKS.c.id == task.id, TASKS.c.status == from_status, *where)
                  .values(status=transition.to_state, updated_at=now, **(values or {})))
-    if session.execute(statement).rowcount != 1:
+    if not _update_and_reload(session, task, statement):
         raise _conflict(session, task, now, f"The task changed meanwhile; it could not be {transition.recorded_as}.")
-    session.refresh(task)
     history.write(session, who.actor, task, transition.recorded_as, from_status=from_status,
                   to_status=transition.to_state, at=now, comment=comment, details=details)
     return task
+
+
+def _update_and_reload(session: Session, task: MitigationTask, statement: sa.Update) -> bool:
+    """Run a conditional UPDATE of this one task; when it matched, load the updated row into
+    `task` from RETURNING (what session.refresh would read, without a second round trip)."""
+    row = session.execute(statement.returning(*TASKS.c)).first()
+    if row is None:
+        return False
+    for column, value in zip(TASKS.c, row):
+        set_committed_value(task, column.key, value)
+    return True
 
 
 def _release_if_lapsed(session: Session, task: MitigationTask, now: datetime) -> None:
@@ -225,10 +236,9 @@ def _expire_one(session: Session, task: MitigationTask, now: datetime) -> bool:
         TASKS.c.claimed_by_user_id == holder if holder is not None else TASKS.c.claimed_by_user_id.is_(None))
         .values(status=states.OPEN, updated_at=now, **_CLEARED_CLAIM))
     from_status = task.status
-    if session.execute(statement).rowcount != 1:
+    if not _update_and_reload(session, task, statement):
         session.refresh(task)
         return False
-    session.refresh(task)
     history.write(session, EXPIRY_ACTOR, task, states.RECORDED_AS["expire"], from_status=from_status,
                   to_status=states.OPEN, at=now, details={"previous_holder_user_id": holder})
     return True

@@ -8,7 +8,6 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.accounts import audit
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.models import AuditEvent
 from crisis_ct.db import is_postgres, json_dumps
@@ -23,13 +22,16 @@ MAX_COMMENT_LENGTH = 2000
 def write(session: Session, actor: Actor, task: MitigationTask, action: str, *, from_status: str | None,
           to_status: str, at: datetime, comment: str | None = None, details: dict | None = None) -> None:
     comment = (comment or "").strip()[:MAX_COMMENT_LENGTH] or None
-    session.add(TaskHistory(task_id=task.id, at=at, actor_user_id=actor.user_id, actor=actor.label,
-                            action=action, from_status=from_status, to_status=to_status, comment=comment,
-                            details=details or {}))
-    audit.record(session, actor, f"task.{action}", target_type="mitigation_task", target_id=task.id,
-                 operation_id=task.operation_id,
-                 details={"rule_id": task.rule_id, "from_status": from_status, "to_status": to_status,
-                          **(details or {}), **({"comment": comment} if comment else {})})
+    # Plain INSERTs (after an autoflush, so earlier pending rows keep their order) rather than
+    # ORM objects: a claim is on the hot path and nothing reads these rows back as objects.
+    session.execute(sa.insert(TaskHistory).values(
+        task_id=task.id, at=at, actor_user_id=actor.user_id, actor=actor.label, action=action,
+        from_status=from_status, to_status=to_status, comment=comment, details=details or {}))
+    session.execute(sa.insert(AuditEvent).values(
+        actor_user_id=actor.user_id, actor=actor.label, operation_id=task.operation_id,
+        action=f"task.{action}", target_type="mitigation_task", target_id=str(task.id),
+        details={"rule_id": task.rule_id, "from_status": from_status, "to_status": to_status,
+                 **(details or {}), **({"comment": comment} if comment else {})}))
 
 
 def write_many(session: Session, actor: Actor, rows: list[dict]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -121,10 +121,41 @@ def load_task(session: Session, task_id: int):
         .where(TASK.id == task_id)).first()
 
 
+class _SitePart(NamedTuple):
+    site_code: str
+    name: str | None
+    adm1_pcode: str | None
+    adm2_pcode: str | None
+    adm3_pcode: str | None
+
+
+class _AreaPart(NamedTuple):
+    pcode: str
+
+
+class _HolderPart(NamedTuple):
+    id: int
+    display_name: str | None
+
+
 def one_task_json(session: Session, task_id: int, *, now: datetime, with_history: bool = True) -> dict:
-    task, site, admin_area, operation_code = load_task(session, task_id)
-    item = task_json(task, site=site, admin_area=admin_area, operation_code=operation_code,
-                     holder=_holders(session, [task], now).get(task.id), now=now)
+    # One query for the task and the few columns of its place, operation and holder that
+    # task_json shows (not whole Site/AdminArea rows with their geometries): every claim
+    # answers with this.
+    area = aliased(AdminArea)
+    row = session.execute(
+        sa.select(TASK, Site.site_code, Site.name, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode,
+                  area.pcode, Operation.code, User.id, User.display_name)
+        .join(Operation, Operation.id == TASK.operation_id)
+        .outerjoin(Site, Site.id == TASK.site_id)
+        .outerjoin(area, area.id == TASK.admin_area_id)
+        .outerjoin(User, User.id == TASK.claimed_by_user_id)
+        .where(TASK.id == task_id)).one()
+    task = row[0]
+    site = _SitePart(*row[1:6]) if row[1] is not None else None
+    admin_area = _AreaPart(row[6]) if row[6] is not None else None
+    holder = _HolderPart(row[8], row[9]) if row[8] is not None and is_held(task, now) else None
+    item = task_json(task, site=site, admin_area=admin_area, operation_code=row[7], holder=holder, now=now)
     if with_history:
         item["history"] = task_history(session, task.id)
     return item

@@ -109,7 +109,7 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
     A full re-score of thousands of sites goes through here, so the cost is a few
     statements per thousand places rather than a few per place."""
     catalogue, scales = catalogues()
-    existing = _existing_tasks(session, [place_key(s.scope, s.place_id) for s in scorings])
+    existing = _existing_tasks(session, scorings)
     writes = _Writes(now)
     plans = []
     for scoring in scorings:
@@ -125,12 +125,17 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
     return plans
 
 
-def _existing_tasks(session: Session, keys: Sequence[str]) -> dict[str, list]:
+def _existing_tasks(session: Session, scorings: Sequence[PlaceScoring]) -> dict[str, list]:
+    """The tasks of these places by place_key. Looked up by site_id / admin_area_id, whose
+    indexes serve any status (the place_key index is partial: open tasks only); place_key
+    is derived from scope and that id, so the same rows come back."""
     found: dict[str, list] = {}
-    for start in range(0, len(keys), _CHUNK):
-        for row in session.execute(sa.select(*_EXISTING_COLUMNS)
-                                   .where(_TASKS.c.place_key.in_(keys[start:start + _CHUNK]))):
-            found.setdefault(row.place_key, []).append(row)
+    for scope, column in (("site", _TASKS.c.site_id), ("admin_area", _TASKS.c.admin_area_id)):
+        ids = sorted({s.place_id for s in scorings if s.scope == scope})
+        for start in range(0, len(ids), _CHUNK):
+            for row in session.execute(sa.select(*_EXISTING_COLUMNS).where(
+                    column.in_(ids[start:start + _CHUNK]), _TASKS.c.scope == scope)):
+                found.setdefault(row.place_key, []).append(row)
     return found
 
 
