@@ -116,12 +116,10 @@ class Ingestor:
 
     def _ingest(self, records: Sequence[Mapping]) -> list[Outcome]:
         read = [self._read(record) for record in records]
-        site_ids = self._site_ids({item.site_code.strip() for item in read
-                                   if isinstance(item, NormalisedSubmission) and item.site_code})
-        prepared = [self._match(item, record, site_ids) if isinstance(item, NormalisedSubmission) else item
+        self._prefetch([item for item in read if isinstance(item, NormalisedSubmission)],
+                       {item.instance_id for item in read})
+        prepared = [self._match(item, record) if isinstance(item, NormalisedSubmission) else item
                     for item, record in zip(read, records)]
-        self._prefetch([p.sub for p in prepared if isinstance(p, _Ready)],
-                       {p.sub.instance_id if isinstance(p, _Ready) else p.instance_id for p in prepared})
         outcomes: list[Outcome | None] = [
             self._place(p.sub, p.raw, p.match) if isinstance(p, _Ready) else None for p in prepared]
         self._flush_chains(outcomes)
@@ -157,17 +155,8 @@ class Ingestor:
                     "The assessment date is missing.")
         return sub
 
-    def _site_ids(self, codes: set[str]) -> dict[str, int]:
-        """The batch's site ids in one query (only the codes it names, not the operation's
-        thousands of sites)."""
-        if not codes:
-            return {}
-        return dict(self.session.execute(
-            sa.select(Site.site_code, Site.id).where(Site.operation_id == self.asset.operation_id,
-                                                     self._one_of(Site.site_code, codes))).all())
-
-    def _match(self, sub: NormalisedSubmission, record: Mapping, site_ids: dict[str, int]) -> _Ready | _Rejected:
-        site_id = site_ids.get(sub.site_code.strip()) if sub.site_code else None
+    def _match(self, sub: NormalisedSubmission, record: Mapping) -> _Ready | _Rejected:
+        site_id = self._site_ids.get(sub.site_code.strip()) if sub.site_code else None
         # A code missing from `site_ids` is known not to exist: only the location can match.
         match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match(None, sub.geopoint)
         if match is None:
@@ -178,45 +167,62 @@ class Ingestor:
         return _Ready(sub, record, match)
 
     def _prefetch(self, subs: list[NormalisedSubmission], instance_ids: set[str | None]) -> None:
+        """What the batch needs to know from the database, in one round trip: its sites (by
+        the codes it names), the versions and submissions it may continue, and what of it
+        was quarantined before."""
         self._touched_sites: set[int] = set()
         self._chains: dict[object, _Chain] = {}
         self._versions: list[dict] = []
+        self._site_ids: dict[str, int] = {}
         self._version_owner: dict[str, object] = {}   # instance id -> chain handle
         self._deprecated_by: dict[str, str] = {}      # instance id -> the instance id replacing it
         self._chain_by_kobo: dict[int, object] = {}
         self._chain_by_key: dict[str, object] = {}
-        # instance id -> (quarantine row id, status): what was quarantined before, so that
-        # quarantining again updates that row and storing resolves it, without a query each.
+        # instance id -> (quarantine row id, status), so that quarantining again updates that
+        # row and storing resolves it, without a query each.
         self._quarantined: dict[str, tuple[int, str]] = {}
+        parts = []
         named = {i for i in instance_ids if i}
         if named:
-            self._quarantined = {instance_id: (row_id, status) for row_id, instance_id, status in self.session.execute(
-                sa.select(QuarantinedSubmission.id, QuarantinedSubmission.instance_id, QuarantinedSubmission.status)
-                .where(self._one_of(QuarantinedSubmission.instance_id, named)))}
-        if not subs:
+            parts.append(_lookup_rows("quarantine", QuarantinedSubmission.instance_id, QuarantinedSubmission.status,
+                                      QuarantinedSubmission.id, None,
+                                      self._one_of(QuarantinedSubmission.instance_id, named)))
+        if subs:
+            codes = {s.site_code.strip() for s in subs if s.site_code}
+            own = {s.instance_id for s in subs}
+            linked = own | {s.deprecated_id for s in subs if s.deprecated_id}
+            kobo_ids = {s.kobo_id for s in subs if s.kobo_id is not None}
+            keys = {chain_key(self.asset.asset_uid, s) for s in subs}
+            if codes:
+                parts.append(_lookup_rows("site", Site.site_code, None, Site.id, None, sa.and_(
+                    Site.operation_id == self.asset.operation_id, self._one_of(Site.site_code, codes))))
+            parts.append(_lookup_rows(
+                "version", SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
+                SubmissionVersion.submission_id, None,
+                sa.or_(self._one_of(SubmissionVersion.instance_id, linked),
+                       self._one_of(SubmissionVersion.deprecated_id, own))))
+            parts.append(_lookup_rows(
+                "chain", Submission.chain_key, None, Submission.id, Submission.kobo_id,
+                sa.and_(Submission.operation_id == self.asset.operation_id,
+                        sa.or_(sa.and_(Submission.asset_id == self.asset.id,
+                                       self._one_of(Submission.kobo_id, kobo_ids)),
+                               self._one_of(Submission.chain_key, keys)))))
+        if not parts:
             return
-        instance_ids = {s.instance_id for s in subs}
-        linked = instance_ids | {s.deprecated_id for s in subs if s.deprecated_id}
-        rows = self.session.execute(
-            sa.select(SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
-                      SubmissionVersion.submission_id)
-            .where(sa.or_(self._one_of(SubmissionVersion.instance_id, linked),
-                          self._one_of(SubmissionVersion.deprecated_id, instance_ids)))).all()
-        for instance_id, deprecated_id, submission_id in rows:
-            self._version_owner[instance_id] = submission_id
-            if deprecated_id:
-                self._deprecated_by[deprecated_id] = instance_id
-        kobo_ids = {s.kobo_id for s in subs if s.kobo_id is not None}
-        keys = {chain_key(self.asset.asset_uid, s) for s in subs}
-        for submission_id, kobo_id, key in self.session.execute(
-                sa.select(Submission.id, Submission.kobo_id, Submission.chain_key)
-                .where(Submission.operation_id == self.asset.operation_id,
-                       sa.or_(sa.and_(Submission.asset_id == self.asset.id,
-                                      self._one_of(Submission.kobo_id, kobo_ids)),
-                              self._one_of(Submission.chain_key, keys)))).all():
-            if kobo_id is not None:
-                self._chain_by_kobo[kobo_id] = submission_id
-            self._chain_by_key[key] = submission_id
+        for kind, text, other, row_id, kobo_id in self.session.execute(
+                parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+            if kind == "site":
+                self._site_ids[text] = row_id
+            elif kind == "version":
+                self._version_owner[text] = row_id
+                if other:
+                    self._deprecated_by[other] = text
+            elif kind == "chain":
+                if kobo_id is not None:
+                    self._chain_by_kobo[kobo_id] = row_id
+                self._chain_by_key[text] = row_id
+            else:
+                self._quarantined[text] = (row_id, other)
 
     def _one_of(self, column, values: set) -> sa.ColumnElement[bool]:
         # On PostgreSQL one array parameter instead of thousands of IN parameters: the
@@ -377,6 +383,15 @@ class Ingestor:
             row = self.session.get(QuarantinedSubmission, self._quarantined[instance_id][0])
             if row is not None and row.status == "pending":
                 row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), submission_id
+
+
+def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
+    """One part of the prefetch: rows shaped (kind, text, other text, id, number)."""
+    return sa.select(sa.literal(kind, sa.String).label("kind"), sa.cast(text, sa.String).label("text"),
+                     sa.cast(other if other is not None else sa.null(), sa.String).label("other"),
+                     sa.cast(row_id, sa.BigInteger).label("row_id"),
+                     sa.cast(number if number is not None else sa.null(), sa.BigInteger).label("number")
+                     ).where(where)
 
 
 def _int(value) -> int | None:
