@@ -181,36 +181,20 @@ class Ingestor:
         # instance id -> (quarantine row id, status), so that quarantining again updates that
         # row and storing resolves it, without a query each.
         self._quarantined: dict[str, tuple[int, str]] = {}
-        parts = []
         named = {i for i in instance_ids if i}
-        if named:
-            parts.append(_lookup_rows("quarantine", QuarantinedSubmission.instance_id, QuarantinedSubmission.status,
-                                      QuarantinedSubmission.id, None,
-                                      self._one_of(QuarantinedSubmission.instance_id, named)))
-        if subs:
-            codes = {s.site_code.strip() for s in subs if s.site_code}
-            own = {s.instance_id for s in subs}
-            linked = own | {s.deprecated_id for s in subs if s.deprecated_id}
-            kobo_ids = {s.kobo_id for s in subs if s.kobo_id is not None}
-            keys = {chain_key(self.asset.asset_uid, s) for s in subs}
-            if codes:
-                parts.append(_lookup_rows("site", Site.site_code, None, Site.id, None, sa.and_(
-                    Site.operation_id == self.asset.operation_id, self._one_of(Site.site_code, codes))))
-            parts.append(_lookup_rows(
-                "version", SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
-                SubmissionVersion.submission_id, None,
-                sa.or_(self._one_of(SubmissionVersion.instance_id, linked),
-                       self._one_of(SubmissionVersion.deprecated_id, own))))
-            parts.append(_lookup_rows(
-                "chain", Submission.chain_key, None, Submission.id, Submission.kobo_id,
-                sa.and_(Submission.operation_id == self.asset.operation_id,
-                        sa.or_(sa.and_(Submission.asset_id == self.asset.id,
-                                       self._one_of(Submission.kobo_id, kobo_ids)),
-                               self._one_of(Submission.chain_key, keys)))))
-        if not parts:
+        if not (named or subs):
             return
-        for kind, text, other, row_id, kobo_id in self.session.execute(
-                parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+        params: dict[str, object] = {"named": sorted(named)}
+        if subs:
+            own = {s.instance_id for s in subs}
+            params.update(
+                operation_id=self.asset.operation_id, asset_id=self.asset.id,
+                codes=sorted({s.site_code.strip() for s in subs if s.site_code}), own=sorted(own),
+                linked=sorted(own | {s.deprecated_id for s in subs if s.deprecated_id}),
+                kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
+                keys=sorted({chain_key(self.asset.asset_uid, s) for s in subs}))
+        statement = _prefetch_statement(is_postgres(self.session), bool(subs))
+        for kind, text, other, row_id, kobo_id in self.session.execute(statement, params):
             if kind == "site":
                 self._site_ids[text] = row_id
             elif kind == "version":
@@ -223,13 +207,6 @@ class Ingestor:
                 self._chain_by_key[text] = row_id
             else:
                 self._quarantined[text] = (row_id, other)
-
-    def _one_of(self, column, values: set) -> sa.ColumnElement[bool]:
-        # On PostgreSQL one array parameter instead of thousands of IN parameters: the
-        # driver would otherwise spend longer parsing the SQL text than the server running it.
-        if is_postgres(self.session):
-            return column == sa.any_(sa.bindparam(None, sorted(values), type_=ARRAY(column.type)))
-        return column.in_(values)
 
     def _find_chain(self, sub: NormalisedSubmission):
         for candidate in (sub.deprecated_id, self._deprecated_by.get(sub.instance_id)):
@@ -383,6 +360,43 @@ class Ingestor:
             row = self.session.get(QuarantinedSubmission, self._quarantined[instance_id][0])
             if row is not None and row.status == "pending":
                 row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), submission_id
+
+
+_PREFETCH_STATEMENTS: dict[tuple[bool, bool], sa.CompoundSelect | sa.Select] = {}
+
+
+def _prefetch_statement(postgres: bool, with_chains: bool):
+    """The prefetch query, built once per shape: building it per batch of one (the webhook)
+    cost more than running it. Parameters: named, and with chains operation_id, asset_id,
+    codes, own, linked, kobo_ids, keys."""
+    key = (postgres, with_chains)
+    statement = _PREFETCH_STATEMENTS.get(key)
+    if statement is None:
+        def one_of(column, name: str):
+            # PostgreSQL: one array parameter, not thousands of IN parameters to parse.
+            if postgres:
+                return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
+            return column.in_(sa.bindparam(name, expanding=True))
+
+        parts = [_lookup_rows("quarantine", QuarantinedSubmission.instance_id, QuarantinedSubmission.status,
+                              QuarantinedSubmission.id, None, one_of(QuarantinedSubmission.instance_id, "named"))]
+        if with_chains:
+            operation_id, asset_id = sa.bindparam("operation_id"), sa.bindparam("asset_id")
+            parts += [
+                _lookup_rows("site", Site.site_code, None, Site.id, None,
+                             sa.and_(Site.operation_id == operation_id, one_of(Site.site_code, "codes"))),
+                _lookup_rows("version", SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
+                             SubmissionVersion.submission_id, None,
+                             sa.or_(one_of(SubmissionVersion.instance_id, "linked"),
+                                    one_of(SubmissionVersion.deprecated_id, "own"))),
+                _lookup_rows("chain", Submission.chain_key, None, Submission.id, Submission.kobo_id,
+                             sa.and_(Submission.operation_id == operation_id,
+                                     sa.or_(sa.and_(Submission.asset_id == asset_id,
+                                                    one_of(Submission.kobo_id, "kobo_ids")),
+                                            one_of(Submission.chain_key, "keys")))),
+            ]
+        statement = _PREFETCH_STATEMENTS[key] = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return statement
 
 
 def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
