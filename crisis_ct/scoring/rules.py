@@ -222,7 +222,9 @@ Combined = tuple[object | None, int | None, bool]  # value, phase, consensus
 def _mode(indicator: Indicator, readings: list[Reading]) -> Combined:
     if not readings:
         return None, None, True
-    counts = Counter(value for value, _ in readings)
+    counts: dict[object, int] = {}
+    for value, _ in readings:
+        counts[value] = counts.get(value, 0) + 1
     top = max(counts.values())
     winners = [value for value, count in counts.items() if count == top]
     if len(winners) > 1:

@@ -24,6 +24,7 @@ from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_si
 from crisis_ct.timeutil import utcnow
 
 LEVELS = (1, 2, 3)
+_ABSENT = object()
 
 
 @lru_cache(maxsize=1)
@@ -33,11 +34,12 @@ def catalogue() -> Catalogue:
 
 def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
                        answers: dict) -> KiInterview:
-    names = cat.indicator_id_by_name
+    # Look up the ~40 indicator questions rather than walk every stored answer (~60);
+    # the order of `values` does not matter to scoring.
     values = {}
-    for name, value in answers.items():
-        indicator_id = names.get(name)
-        if indicator_id is not None:
+    for name, indicator_id in cat.indicator_id_by_name.items():
+        value = answers.get(name, _ABSENT)
+        if value is not _ABSENT:
             values[indicator_id] = tuple(value) if isinstance(value, list) else value
     return KiInterview(submission_id, assessment_date, ki_sex, values)
 

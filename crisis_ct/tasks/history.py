@@ -42,8 +42,8 @@ def write_many(session: Session, actor: Actor, rows: list[dict]) -> None:
     asks for every action on a task there, and the log is where a coordinator looks."""
     if not rows:
         return
-    insert_rows(session, TaskHistory.__table__, [
-        {key: value for key, value in row.items() if not key.startswith("_")} for row in rows])
+    insert_rows(session, TaskHistory.__table__, rows,
+                columns=[key for key in rows[0] if not key.startswith("_")])
     insert_rows(session, AuditEvent.__table__, [{
         "at": row["at"], "actor_user_id": actor.user_id, "actor": actor.label, "operation_id": row["_operation_id"],
         "action": f"task.{row['action']}", "target_type": "mitigation_task", "target_id": str(row["task_id"]),
@@ -52,15 +52,20 @@ def write_many(session: Session, actor: Actor, rows: list[dict]) -> None:
     } for row in rows])
 
 
-def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict], *, with_ids: bool = False) -> list[int]:
-    """Insert many rows of one shape; their new ids in order when `with_ids`.
+def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict], *, with_ids: bool = False,
+                columns: Sequence[str] | None = None) -> list[int]:
+    """Insert many rows of one shape (only `columns` of each, when given); their new ids in
+    order when `with_ids`.
 
     On PostgreSQL the ids are drawn from the sequence first and the rows go in by COPY: a
     pipelined executemany of 10,000 task rows (with their JSON) costs seconds of driver time,
     COPY a fraction of it. Elsewhere (SQLite, or a single row) a plain INSERT."""
     if not rows:
         return []
-    if not is_postgres(session) or len(rows) == 1:
+    copying = is_postgres(session) and len(rows) > 1
+    if columns is not None and not copying:
+        rows = [{name: row[name] for name in columns} for row in rows]
+    if not copying:
         if not with_ids:
             session.execute(sa.insert(table), list(rows))
             return []
@@ -72,7 +77,9 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict], *, with
             f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"),
             {"n": len(rows)}))
         rows = [{**row, "id": id_} for row, id_ in zip(rows, ids)]
-    _copy(session, table, rows)
+        if columns is not None:
+            columns = [*columns, "id"]
+    _copy(session, table, rows, columns or list(rows[0]))
     return ids
 
 
@@ -80,8 +87,7 @@ def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON) or isinstance(getattr(column.type, "impl", None), sa.JSON)
 
 
-def _copy(session: Session, table: sa.Table, rows: Sequence[dict]) -> None:
-    columns = list(rows[0])
+def _copy(session: Session, table: sa.Table, rows: Sequence[dict], columns: Sequence[str]) -> None:
     converters = []
     for name in columns:
         column = table.c[name]

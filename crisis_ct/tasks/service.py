@@ -168,7 +168,7 @@ class _Writes:
             tasks: dict) -> None:
         score_details = {"score_id": scoring.score_id}
         for item in plan.create:
-            rule = catalogue.rule(item.rule_id)
+            rule = _rules_by_id(catalogue)[item.rule_id]
             self.created.append({
                 "operation_id": scoring.operation_id, "rule_id": rule.id, "scope": scoring.scope,
                 "place_key": key, "site_id": scoring.place_id if scoring.scope == "site" else None,
@@ -218,6 +218,14 @@ class _Writes:
             session.execute(statement, rows)
         if self.history:
             history.write_many(session, GENERATOR, self.history)
+
+
+@lru_cache(maxsize=8)
+def _rules_by_id(catalogue: MitigationCatalogue) -> dict:
+    rules: dict = {}
+    for rule in catalogue.rules:
+        rules.setdefault(rule.id, rule)  # first wins, as catalogue.rule()
+    return rules
 
 
 def _score_column(scope: str) -> str:

@@ -220,8 +220,8 @@ def leaf_key(condition: Condition) -> str:
 # ---------------------------------------------------------------------------------------------
 # Facts and evaluation
 
-@dataclass(frozen=True)
-class IndicatorFact:
+class IndicatorFact(NamedTuple):
+    """A NamedTuple rather than a frozen dataclass: a full re-score builds ~400,000 of them."""
     value: object | None  # a code, a collection of codes (select_multiple), a number, or None
     phase: int | None = None
     n_yes: int = 0
