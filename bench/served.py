@@ -29,10 +29,10 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREADS,
-             env: dict | None = None) -> Iterator[int]:
+             worker_class: str = "gthread", env: dict | None = None) -> Iterator[int]:
     port = free_port()
     command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+               "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
                "--keep-alive", "30", "--log-level", "warning", "crisis_ct.app:create_app()"]
     environment = {**os.environ, "CRISIS_CT_DATABASE_URL": database_url, "CRISIS_CT_SECRET_KEY": "bench",
                    **(env or {})}
