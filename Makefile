@@ -1,7 +1,7 @@
 # crisis-ct — the two commands: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 PORT ?= 5000
-WORKERS ?= 3
+WORKERS ?= 2
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
