@@ -127,10 +127,20 @@ def _area_confidence(assessed: Sequence[SiteForArea], coverage: float, classifie
 
 def score_area(settings: Settings, sites: Sequence[SiteForArea]) -> AreaScore:
     """Classify one admin area from all its known sites (assessed or not)."""
-    assessed = [s for s in sites if s.assessed]
-    sites_by_phase = {p: sum(1 for s in assessed if s.phase == p) for p in PHASES}
-    population_by_phase = {p: sum(_population(s) for s in assessed if s.phase == p) for p in PHASES}
-    population_known = sum(_population(s) for s in sites)
+    # One pass over the sites: an adm1 area holds thousands and is re-scored with every
+    # incremental re-score below it.
+    assessed = []
+    sites_by_phase = {p: 0 for p in PHASES}
+    population_by_phase = {p: 0 for p in PHASES}
+    population_known = 0
+    for site in sites:
+        population = _population(site)
+        population_known += population
+        if site.assessed:
+            assessed.append(site)
+            if site.phase in sites_by_phase:
+                sites_by_phase[site.phase] += 1
+                population_by_phase[site.phase] += population
     population_assessed = sum(population_by_phase.values())
     if population_known > 0:
         coverage = population_assessed / population_known

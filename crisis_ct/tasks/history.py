@@ -87,12 +87,30 @@ def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON) or isinstance(getattr(column.type, "impl", None), sa.JSON)
 
 
+def _json_encoder():
+    """JSON text of a value; a dict object shared by many rows (a rule's title) is encoded once.
+    Keyed by identity, which is safe because every row stays alive until the COPY ends."""
+    encoded: dict[int, str] = {}
+
+    def encode(value):
+        if value is None:
+            return None
+        if type(value) is not dict:
+            return json_dumps(value)
+        key = id(value)
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = json_dumps(value)
+        return text
+    return encode
+
+
 def _copy(session: Session, table: sa.Table, rows: Sequence[dict], columns: Sequence[str]) -> None:
     converters = []
     for name in columns:
         column = table.c[name]
         if _is_json(column):
-            converters.append(lambda value: None if value is None else json_dumps(value))
+            converters.append(_json_encoder())
         elif isinstance(column.type, UTCDateTime):
             converters.append(lambda value: None if value is None else as_utc(value))
         else:

@@ -169,12 +169,12 @@ class _Writes:
         score_details = {"score_id": scoring.score_id}
         for item in plan.create:
             rule = _rules_by_id(catalogue)[item.rule_id]
+            texts = _rule_texts(catalogue, rule.id)
             self.created.append({
                 "operation_id": scoring.operation_id, "rule_id": rule.id, "scope": scoring.scope,
                 "place_key": key, "site_id": scoring.place_id if scoring.scope == "site" else None,
                 "admin_area_id": scoring.place_id if scoring.scope == "admin_area" else None,
-                "sector": rule.sector, "title": {"en": rule.title.en, "fr": rule.title.fr},
-                "description": {"en": rule.description.en, "fr": rule.description.fr},
+                "sector": rule.sector, "title": texts["title"], "description": texts["description"],
                 "expertise_tags": expertise_column_value(rule.expertise), "priority": item.priority,
                 "status": states.OPEN, "due_at": item.due_at, "needs_review": False, "review_reason": None,
                 "evidence": evidence_json(item.evidence), "assessment_date": item.assessment_date,
@@ -218,6 +218,15 @@ class _Writes:
             session.execute(statement, rows)
         if self.history:
             history.write_many(session, GENERATOR, self.history)
+
+
+@lru_cache(maxsize=1024)
+def _rule_texts(catalogue: MitigationCatalogue, rule_id: str) -> dict[str, dict[str, str]]:
+    """The title and description a new task copies, one dict per rule shared by its tasks
+    (never mutated): bulk COPY then encodes each rule's texts once (history._copy)."""
+    rule = _rules_by_id(catalogue)[rule_id]
+    return {"title": {"en": rule.title.en, "fr": rule.title.fr},
+            "description": {"en": rule.description.en, "fr": rule.description.fr}}
 
 
 @lru_cache(maxsize=8)
