@@ -233,7 +233,7 @@ _WORKER_CHUNK = 500
 def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int):
     """(site_id, SiteScore) lists, chunk by chunk, in site id order."""
     cat = catalogue()
-    workers = min(os.cpu_count() or 1, 4)
+    workers = scoring_workers()
     if is_postgres(session) and workers > 1:
         site_ids = sorted(session.scalars(sa.select(Submission.site_id).distinct()
                                           .where(Submission.operation_id == operation_id)))
@@ -266,6 +266,11 @@ def _scored_in_workers(session: Session, operation_id: int, site_ids: list[int],
 
 
 _worker_database = None
+
+
+def scoring_workers() -> int:
+    """Worker processes of a parallel full re-score: one per core, at most 4."""
+    return min(os.cpu_count() or 1, 4)
 
 
 def _score_sites_job(job) -> list[tuple[int, SiteScore]]:

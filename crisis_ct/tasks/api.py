@@ -196,7 +196,8 @@ def _run(action, who: Acting, task: MitigationTask, now):
     except TaskActionError as exc:
         session.rollback()
         raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
-    return jsonify(queries.one_task_json(session, task.id, now=now, with_history=False))
+    # The task was reloaded from the UPDATE's RETURNING: only its place and holder are read.
+    return jsonify(queries.one_task_json(session, task.id, now=now, with_history=False, task=task))
 
 
 def claim_hours(task: MitigationTask) -> int:

@@ -138,20 +138,23 @@ class _HolderPart(NamedTuple):
     display_name: str | None
 
 
-def one_task_json(session: Session, task_id: int, *, now: datetime, with_history: bool = True) -> dict:
+def one_task_json(session: Session, task_id: int, *, now: datetime, with_history: bool = True,
+                  task: MitigationTask | None = None) -> dict:
+    """`task`: the task already loaded and current (e.g. just updated from RETURNING), so
+    only its place, operation and holder are read."""
     # One query for the task and the few columns of its place, operation and holder that
     # task_json shows (not whole Site/AdminArea rows with their geometries): every claim
     # answers with this.
     area = aliased(AdminArea)
     row = session.execute(
-        sa.select(TASK, Site.site_code, Site.name, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode,
-                  area.pcode, Operation.code, User.id, User.display_name)
+        sa.select(TASK.id if task is not None else TASK, Site.site_code, Site.name, Site.adm1_pcode,
+                  Site.adm2_pcode, Site.adm3_pcode, area.pcode, Operation.code, User.id, User.display_name)
         .join(Operation, Operation.id == TASK.operation_id)
         .outerjoin(Site, Site.id == TASK.site_id)
         .outerjoin(area, area.id == TASK.admin_area_id)
         .outerjoin(User, User.id == TASK.claimed_by_user_id)
         .where(TASK.id == task_id)).one()
-    task = row[0]
+    task = row[0] if task is None else task
     site = _SitePart(*row[1:6]) if row[1] is not None else None
     admin_area = _AreaPart(row[6]) if row[6] is not None else None
     holder = _HolderPart(row[8], row[9]) if row[8] is not None and is_held(task, now) else None
