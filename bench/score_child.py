@@ -44,7 +44,7 @@ def main(url: str, operation_code: str) -> dict:
     database = Database(url)
     started = time.perf_counter()
     with database.session() as session:
-        sites = service.score_all(session, get_operation(session, operation_code).id)
+        sites = service.score_all(session, get_operation(session, operation_code).id, parallel=True)
     total = time.perf_counter() - started
     database.dispose()
     # score_all reads and scores sites in worker processes: their memory counts too. The

@@ -28,5 +28,5 @@ def score_command(score_everything, operation_code):
             sites = session.scalar(sa.select(sa.func.count(sa.distinct(Submission.site_id)))
                                    .where(Submission.operation_id == operation.id))
             with progress_bar(sites, f"scoring {operation.code}") as advance:
-                count = score_all(session, operation.id, progress=advance)
+                count = score_all(session, operation.id, progress=advance, parallel=True)
             click.echo(f"{operation.code}: {count} sites scored")

@@ -230,11 +230,11 @@ PARALLEL_MIN_SITES = 2000
 _WORKER_CHUNK = 500
 
 
-def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int):
+def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int, parallel: bool):
     """(site_id, SiteScore) lists, chunk by chunk, in site id order."""
     cat = catalogue()
     workers = scoring_workers()
-    if is_postgres(session) and workers > 1:
+    if parallel and is_postgres(session) and workers > 1:
         site_ids = sorted(session.scalars(sa.select(Submission.site_id).distinct()
                                           .where(Submission.operation_id == operation_id)))
         if len(site_ids) >= PARALLEL_MIN_SITES:
@@ -289,14 +289,18 @@ def _score_sites_job(job) -> list[tuple[int, SiteScore]]:
 
 
 def score_all(session: Session, operation_id: int, *, progress: Callable[[int], None] | None = None,
-              now: datetime | None = None, chunk: int = 2000) -> int:
-    """Recompute every site and area of an operation from the stored submissions."""
+              now: datetime | None = None, chunk: int = 2000, parallel: bool = False) -> int:
+    """Recompute every site and area of an operation from the stored submissions.
+
+    `parallel` scores in worker processes on PostgreSQL; the workers read through their
+    own connections, so they see only committed submissions: use it when the caller's
+    transaction has not written any (the CLI)."""
     now = now or utcnow()
     sites = {site.id: site for site in session.execute(
         sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
     site_ids: list[int] = []
     total = 0
-    for scored_ids in _site_chunks_scored(session, operation_id, now.date(), chunk):
+    for scored_ids in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
         site_ids.extend(site_id for site_id, _ in scored_ids)
         scored = [(sites[site_id], score) for site_id, score in scored_ids]
         score_ids = _store_site_scores(session, scored, now)

@@ -63,7 +63,7 @@ def test_score_all_agrees_with_incremental_scoring_on_10000_sites(seed, database
         assert process_queue(session, batch=2000) == SITES
     with database.session() as session:
         incremental = _current_scores(session)
-        score_all(session, operation.id)
+        score_all(session, operation.id, parallel=True)  # the CLI path: worker processes on PostGIS
     with database.session() as session:
         full = _current_scores(session)
 
