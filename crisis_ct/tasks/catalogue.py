@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from crisis_ct.tasks.triggers import (
+from crisis_ct.tasks.conditions import (
     AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS,
     Condition, ConditionError, IndicatorCondition, iter_leaves, leaf_key, parse_condition,
 )
