@@ -24,7 +24,7 @@ from crisis_ct.geography.operations import OperationError, get_operation
 from crisis_ct.kobo import operations
 from crisis_ct.kobo.client import KoboError
 from crisis_ct.kobo.exports import ExportError
-from crisis_ct.kobo.forms import BUNDLED_FORM, add_form_version, register_asset, spec_from_file
+from crisis_ct.kobo.forms import BUNDLED_FORM, add_form_version, register_asset
 from crisis_ct.kobo.formspec import FormSpec, FormSpecError
 from crisis_ct.kobo.importer import ImportError_, import_export, rescore_queued_sites
 from crisis_ct.kobo.ingest import QUARANTINED
@@ -100,7 +100,7 @@ def connect(operation_code, asset_uid, server_url, token_env, token_stdin, form_
     if form_path or not server_url:
         path = form_path or BUNDLED_FORM
         try:
-            versions.append((spec_from_file(path), None, None))
+            versions.append((FormSpec.from_xlsform(path), None, None))
         except FormSpecError as exc:
             fail(f"{path}: {exc}")
 

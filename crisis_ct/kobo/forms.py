@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from threading import Lock
 from weakref import WeakKeyDictionary
 
@@ -158,6 +157,3 @@ def register_asset(session: Session, operation_id: int, asset_uid: str, *, name:
         asset.server_url = server_url or asset.server_url
     return asset
 
-
-def spec_from_file(path: Path) -> FormSpec:
-    return FormSpec.from_xlsform(path)

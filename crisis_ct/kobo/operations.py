@@ -33,15 +33,15 @@ def record_identity(payload) -> str:
 def receive(session: Session, payload: Mapping, operation_ids: list[int], *, via: str,
             match_distance_m: float) -> Outcome:
     """Store one submission pushed by Kobo (or quarantine it), in the caller's transaction."""
-    record_identity(payload)
+    instance_id = record_identity(payload)
     asset = find_asset_ref(session, payload.get("_xform_id_string"), operation_ids)
     if asset is None:
-        return _quarantine_unknown_asset(session, payload, operation_ids, via)
+        return _quarantine_unknown_asset(session, payload, instance_id, operation_ids, via)
     return Ingestor(session, asset, via=via, match_distance_m=match_distance_m).ingest([payload])[0]
 
 
-def _quarantine_unknown_asset(session: Session, payload: Mapping, operation_ids: list[int], via: str) -> Outcome:
-    instance_id = record_identity(payload)
+def _quarantine_unknown_asset(session: Session, payload: Mapping, instance_id: str, operation_ids: list[int],
+                              via: str) -> Outcome:
     uid = payload.get("_xform_id_string")
     reason = (f"Kobo project '{uid}' is not connected to an operation you can submit to; "
               "connect it with `crisis-ct kobo connect`, then replay.")

@@ -64,11 +64,6 @@ def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]
     return interviews
 
 
-def compute_site(session: Session, site_id: int, *, as_of: date | None = None) -> SiteScore | None:
-    interviews = _interviews_by_site(session, Submission.site_id == site_id).get(site_id)
-    return score_site(catalogue(), interviews, as_of=as_of or today()) if interviews else None
-
-
 # Only what scoring, task generation and the area roll-up read: whole Site rows would
 # load every geometry.
 _SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)

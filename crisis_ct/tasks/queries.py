@@ -110,17 +110,6 @@ def _holders(session: Session, tasks: Sequence[MitigationTask], now: datetime) -
     return {t.id: users[t.claimed_by_user_id] for t in tasks if is_held(t, now) and t.claimed_by_user_id in users}
 
 
-def load_task(session: Session, task_id: int):
-    """(task, site, admin_area, operation_code) or None."""
-    area = aliased(AdminArea)
-    return session.execute(
-        sa.select(TASK, Site, area, Operation.code)
-        .join(Operation, Operation.id == TASK.operation_id)
-        .outerjoin(Site, Site.id == TASK.site_id)
-        .outerjoin(area, area.id == TASK.admin_area_id)
-        .where(TASK.id == task_id)).first()
-
-
 class _SitePart(NamedTuple):
     site_code: str
     name: str | None
