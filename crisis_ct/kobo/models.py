@@ -10,6 +10,11 @@ from crisis_ct.db import Base
 from crisis_ct.timeutil import utcnow
 from crisis_ct.types import JSONType, UTCDateTime
 
+# Submission payloads are `json` (the text as written) on PostgreSQL, not jsonb: nothing
+# queries inside them, the raw payload stays verbatim, and bulk COPY writes them without
+# building jsonb's binary form (migration 0006).
+PayloadJSON = sa.JSON()
+
 
 class KoboAsset(Base):
     """A Kobo project ("asset") whose submissions belong to one operation."""
@@ -55,7 +60,8 @@ class Submission(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    # No index of its own: the unique (operation_id, chain_key) leads with it.
+    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"))
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"))
     chain_key: Mapped[str] = mapped_column(sa.String(160))
     kobo_id: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -67,7 +73,7 @@ class Submission(Base):
     ki_role: Mapped[str | None] = mapped_column(sa.String(32))
     ki_sex: Mapped[str | None] = mapped_column(sa.String(16))
     form_version: Mapped[str | None] = mapped_column(sa.String(100))
-    answers: Mapped[dict] = mapped_column(JSONType)
+    answers: Mapped[dict] = mapped_column(PayloadJSON)
     version_count: Mapped[int] = mapped_column(sa.Integer, default=1)
     received_via: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -78,12 +84,18 @@ class SubmissionVersion(Base):
     """Every version ever received, verbatim: the history behind a submission."""
 
     __tablename__ = "submission_versions"
+    __table_args__ = (
+        # Only edits have a deprecated id; first versions (nearly all rows) stay out of it.
+        sa.Index("ix_submission_versions_deprecated_id", "deprecated_id",
+                 postgresql_where=sa.text("deprecated_id IS NOT NULL"),
+                 sqlite_where=sa.text("deprecated_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     instance_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    deprecated_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
-    raw: Mapped[dict] = mapped_column(JSONType)
+    deprecated_id: Mapped[str | None] = mapped_column(sa.String(100))
+    raw: Mapped[dict] = mapped_column(PayloadJSON)
     received_via: Mapped[str] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
