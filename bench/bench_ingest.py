@@ -50,21 +50,19 @@ def copy_rate(lab: Lab, database_name: str, records: list[dict]) -> tuple[float,
 
 
 def ingest_rate(lab: Lab, database: Database, records: list[dict]) -> tuple[float, list[float]]:
-    """The real path, as `crisis-ct kobo import` runs it: Ingestor per batch of 1,000, commit."""
-    from crisis_ct.kobo.ingest import STORED, Ingestor
+    """The real path, as `crisis-ct kobo import` runs it (importer.store_batches): batches of
+    1,000 through the Ingestor, one transaction each, the next batch read while the
+    database stores the current one."""
+    from crisis_ct.kobo.importer import batches, store_batches
 
-    batch_seconds = []
-    stored = 0
+    done_at: list[float] = []
     started = time.perf_counter()
-    for start in range(0, len(records), BATCH):
-        batch_started = time.perf_counter()
-        with database.session() as session:
-            outcomes = Ingestor(session, lab.asset(session), via="import").ingest(records[start:start + BATCH])
-        batch_seconds.append(time.perf_counter() - batch_started)
-        stored += sum(o.status == STORED for o in outcomes)
+    tally = store_batches(database, ASSET_UID, batches(records, BATCH), via="import",
+                          progress=lambda _n: done_at.append(time.perf_counter()))
     total = time.perf_counter() - started
-    if stored != len(records):
-        raise RuntimeError(f"only {stored} of {len(records)} submissions were stored")
+    batch_seconds = [end - start for start, end in zip([started, *done_at], done_at)]
+    if tally.stored != len(records):
+        raise RuntimeError(f"only {tally.stored} of {len(records)} submissions were stored ({tally.line()})")
     return len(records) / total, batch_seconds
 
 

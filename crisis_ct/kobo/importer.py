@@ -8,6 +8,7 @@ twice: the Ingestor recognises what it already has).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
@@ -17,15 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.db import Database
+from crisis_ct.kobo.batch_read import read_batch
 from crisis_ct.kobo.exports import ExportError, read_export
-from crisis_ct.kobo.forms import FormVersions
+from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest import DUPLICATE, HISTORY, QUARANTINED, STORED, UPDATED, Ingestor, Outcome
 from crisis_ct.kobo.models import KoboAsset
 
 BATCH_SIZE = 1000
 
 __all__ = ["BATCH_SIZE", "ExportError", "ImportError_", "IngestTally", "batches", "import_export",
-           "rescore_queued_sites", "store_batch"]
+           "rescore_queued_sites", "store_batch", "store_batches"]
 
 
 class ImportError_(ValueError):  # noqa: N801 (the builtin ImportError means something else)
@@ -95,13 +97,50 @@ def import_export(database: Database, path: Path | str, asset_uid: str, *, match
     if form is None:
         raise ImportError_(f"Asset '{asset_uid}' has no form registered: run `crisis-ct kobo connect` "
                            "with --server or --form first.")
+    return store_batches(database, asset_uid, batches(read_export(path, form, asset_uid=asset_uid), batch_size),
+                         via="import", match_distance_m=match_distance_m, progress=progress)
+
+
+def store_batches(database: Database, asset_uid: str, record_batches: Iterable[Sequence[Mapping]], *, via: str,
+                  match_distance_m: float = 500.0,
+                  progress: Callable[[int], None] | None = None) -> IngestTally:
+    """Store batch after batch, one transaction each (a failure keeps the batches before it).
+
+    The next batch is taken from `record_batches` (for an export: parsed from the file) and
+    read (normalised) in a helper thread while the database stores the current one: the
+    server works on the other core, and the driver waits for it without holding the GIL.
+    Exceptions of `record_batches` reach the caller when their batch is due.
+    """
+    with database.session() as session:
+        asset = load_asset(session, asset_uid)
+        asset_ref = AssetRef(asset.id, asset.operation_id, asset.asset_uid)
+        forms = FormVersions(session, asset_ref)
+        # A snapshot of the form versions for the helper thread (which has no session);
+        # records of a version deployed since are read again by the Ingestor.
+        specs = {version: forms.spec(version) for version in forms.known}
+        specs[None] = specs[""] = forms.spec(None)
+        known = forms.known
+    specs = {version: spec for version, spec in specs.items() if spec is not None}
+    iterator = iter(record_batches)
+
+    def read_next():
+        batch = next(iterator, None)
+        if batch is None:
+            return None
+        batch = list(batch)
+        return batch, read_batch(batch, specs, asset_uid=asset_uid, known_versions=known)
+
     tally = IngestTally()
-    for batch in batches(read_export(path, form, asset_uid=asset_uid), batch_size):
-        with database.session() as session:
-            asset = load_asset(session, asset_uid)
-            tally.add(store_batch(session, asset, batch, via="import", match_distance_m=match_distance_m))
-        if progress:
-            progress(len(batch))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
+        upcoming = reader.submit(read_next)
+        while (current := upcoming.result()) is not None:
+            batch, read = current
+            upcoming = reader.submit(read_next)
+            with database.session() as session:
+                tally.add(Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m)
+                          .ingest(batch, read=read))
+            if progress:
+                progress(len(batch))
     return tally
 
 

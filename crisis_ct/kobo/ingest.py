@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
-from crisis_ct.db import is_postgres, json_dumps
-from crisis_ct.kobo.forms import FormVersions
+from crisis_ct.db import is_postgres
+from crisis_ct.kobo.batch_read import Read, Rejected, read_record
+from crisis_ct.kobo.forms import AssetRef, FormVersions
+from crisis_ct.kobo.ingest_sql import copy_rows, list_parameter, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
-from crisis_ct.kobo.normalise import NormalisedSubmission, NotASubmission, normalise, with_uuid_prefix
-from crisis_ct.geography.models import Site
+from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
 from crisis_ct.scoring.queue import enqueue_sites
-from crisis_ct.timeutil import as_utc, utcnow
-from crisis_ct.types import UTCDateTime
+from crisis_ct.timeutil import utcnow
 
 STORED, UPDATED, HISTORY, DUPLICATE, QUARANTINED = "stored", "updated", "history", "duplicate", "quarantined"
 
@@ -48,15 +46,6 @@ class _Ready:
     match: object
 
 
-@dataclass(frozen=True)
-class _Rejected:
-    record: object
-    instance_id: str | None
-    kobo_id: int | None
-    code: str
-    reason: str
-
-
 @dataclass
 class _Chain:
     """A submission being written in this batch (new, or existing and changed)."""
@@ -65,21 +54,6 @@ class _Chain:
     site_ids: set[int] = field(default_factory=set)
     submission_id: int | None = None
     new: bool = True
-
-
-# Leaves that are JSON already; checked by exact type first, because answers are mostly
-# strings and a call per leaf costs more than the rest of the conversion.
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def jsonable(value):
-    if isinstance(value, dict):
-        return {k: v if type(v) in _JSON_SCALARS else jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [v if type(v) in _JSON_SCALARS else jsonable(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
 
 
 def chain_key(asset_uid: str, sub: NormalisedSubmission) -> str:
@@ -92,7 +66,7 @@ def chain_key(asset_uid: str, sub: NormalisedSubmission) -> str:
 
 
 class Ingestor:
-    def __init__(self, session: Session, asset: KoboAsset, *, via: str, match_distance_m: float = 500.0):
+    def __init__(self, session: Session, asset: KoboAsset | AssetRef, *, via: str, match_distance_m: float = 500.0):
         self.session = session
         self.asset = asset
         self.via = via
@@ -100,8 +74,12 @@ class Ingestor:
         self.sites = SiteMatcher(session, asset.operation_id, match_distance_m)
 
     # -- entry point ------------------------------------------------------------------------
-    def ingest(self, records: Sequence[Mapping]) -> list[Outcome]:
-        """Store a batch in the caller's transaction; one outcome per record, in order."""
+    def ingest(self, records: Sequence[Mapping], *, read: Sequence[Read | None] | None = None) -> list[Outcome]:
+        """Store a batch in the caller's transaction; one outcome per record, in order.
+
+        `read`: the records already read (batch_read.read_batch, one per record; None where
+        the reader could not tell the form version), so that this batch's reading could
+        overlap the storing of the one before it."""
         # A batch allocates tens of thousands of small objects that all stay alive until
         # it is stored; the cyclic GC would walk them (and the caller's records) again and
         # again for nothing, so it waits until the batch is done.
@@ -109,13 +87,16 @@ class Ingestor:
         if paused:
             gc.disable()
         try:
-            return self._ingest(records)
+            return self._ingest(records, read)
         finally:
             if paused:
                 gc.enable()
 
-    def _ingest(self, records: Sequence[Mapping]) -> list[Outcome]:
-        read = [self._read(record) for record in records]
+    def _ingest(self, records: Sequence[Mapping], ready: Sequence[Read | None] | None) -> list[Outcome]:
+        if ready is None:
+            read = [self._read(record) for record in records]
+        else:
+            read = [item if item is not None else self._read(record) for item, record in zip(ready, records)]
         self._prefetch([item for item in read if isinstance(item, NormalisedSubmission)],
                        {item.instance_id for item in read})
         prepared = [self._match(item, record) if isinstance(item, NormalisedSubmission) else item
@@ -124,44 +105,26 @@ class Ingestor:
             self._place(p.sub, p.raw, p.match) if isinstance(p, _Ready) else None for p in prepared]
         self._flush_chains(outcomes)
         for position, item in enumerate(prepared):
-            if isinstance(item, _Rejected):
+            if isinstance(item, Rejected):
                 outcomes[position] = self._quarantine(item)
         self._resolve_quarantined([o for o in outcomes if o and o.status in (STORED, UPDATED, HISTORY, DUPLICATE)])
         enqueue_sites(self.session, self._touched_sites)
         return outcomes  # type: ignore[return-value]
 
     # -- steps --------------------------------------------------------------------------------
-    def _read(self, record: Mapping) -> NormalisedSubmission | _Rejected:
-        if not isinstance(record, Mapping):
-            return _Rejected(record, None, None, "not_a_submission", "The record is not a JSON object.")
-        instance_id = with_uuid_prefix(record.get("meta/instanceID")) or with_uuid_prefix(record.get("_uuid"))
-        kobo_id = _int(record.get("_id"))
-        version = record.get("__version__")
-        spec = self.forms.spec(version)
-        if spec is None:
-            known = ", ".join(self.forms.known) or "none registered"
-            return _Rejected(record, instance_id, kobo_id, "unknown_form_version",
-                    f"Form version '{version}' of asset {self.asset.asset_uid} is not known to crisis-ct "
-                    f"(known: {known}). Run `crisis-ct kobo sync` or register the form, then replay.")
-        try:
-            sub = normalise(record, spec)
-        except NotASubmission as exc:
-            return _Rejected(record, instance_id, kobo_id, "not_a_submission", str(exc))
-        if sub.problems:
-            code = sub.problems[0].code
-            return _Rejected(record, sub.instance_id, sub.kobo_id, code, "; ".join(str(p) for p in sub.problems))
-        if sub.assessment_date is None:
-            return _Rejected(record, sub.instance_id, sub.kobo_id, "missing_required",
-                    "The assessment date is missing.")
-        return sub
+    def _read(self, record: Mapping) -> Read:
+        version = record.get("__version__") if isinstance(record, Mapping) else None
+        # A version that is not text (a list, a number) names no form.
+        spec = self.forms.spec(version) if version is None or isinstance(version, str) else None
+        return read_record(record, spec, asset_uid=self.asset.asset_uid, known_versions=self.forms.known)
 
-    def _match(self, sub: NormalisedSubmission, record: Mapping) -> _Ready | _Rejected:
+    def _match(self, sub: NormalisedSubmission, record: Mapping) -> _Ready | Rejected:
         site_id = self._site_ids.get(sub.site_code.strip()) if sub.site_code else None
         # A code missing from `site_ids` is known not to exist: only the location can match.
         match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match(None, sub.geopoint)
         if match is None:
             where = f"site id '{sub.site_code}'" if sub.site_code else "no site id"
-            return _Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
+            return Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
                     f"No site matches: {where}, and no known site within "
                     f"{self.sites.max_distance_m:.0f} m of the location. Import the site, then replay.")
         return _Ready(sub, record, match)
@@ -184,16 +147,18 @@ class Ingestor:
         named = {i for i in instance_ids if i}
         if not (named or subs):
             return
-        params: dict[str, object] = {"named": sorted(named)}
+        postgres = is_postgres(self.session)
+        params: dict[str, object] = {"named": list_parameter(postgres, named)}
         if subs:
             own = {s.instance_id for s in subs}
             params.update(
                 operation_id=self.asset.operation_id, asset_id=self.asset.id,
-                codes=sorted({s.site_code.strip() for s in subs if s.site_code}), own=sorted(own),
-                linked=sorted(own | {s.deprecated_id for s in subs if s.deprecated_id}),
-                kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
-                keys=sorted({chain_key(self.asset.asset_uid, s) for s in subs}))
-        statement = _prefetch_statement(is_postgres(self.session), bool(subs))
+                codes=list_parameter(postgres, {s.site_code.strip() for s in subs if s.site_code}, as_json=False),
+                own=list_parameter(postgres, own),
+                linked=list_parameter(postgres, own | {s.deprecated_id for s in subs if s.deprecated_id}),
+                kobo_ids=list_parameter(postgres, {s.kobo_id for s in subs if s.kobo_id is not None}),
+                keys=list_parameter(postgres, {chain_key(self.asset.asset_uid, s) for s in subs}))
+        statement = prefetch_statement(postgres, bool(subs))
         for kind, text, other, row_id, kobo_id in self.session.execute(statement, params):
             if kind == "site":
                 self._site_ids[text] = row_id
@@ -253,7 +218,7 @@ class Ingestor:
             "operation_id": self.asset.operation_id, "asset_id": self.asset.id, "kobo_id": sub.kobo_id,
             "instance_id": sub.instance_id, "site_id": match.site_id, "matched_by": match.matched_by,
             "assessment_date": sub.assessment_date, "submitted_at": sub.submitted_at, "ki_role": sub.ki_role,
-            "ki_sex": sub.ki_sex, "form_version": sub.form_version, "answers": jsonable(sub.answers),
+            "ki_sex": sub.ki_sex, "form_version": sub.form_version, "answers": sub.answers,
             "received_via": self.via, "updated_at": utcnow(),
         }
 
@@ -295,34 +260,14 @@ class Ingestor:
         ids = list(self.session.scalars(sa.text(
             "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, :n)"),
             {"n": len(values)}))
-        self._copy(Submission.__table__, [{**row, "id": id_} for row, id_ in zip(values, ids)])
+        copy_rows(self.session, Submission.__table__, [{**row, "id": id_} for row, id_ in zip(values, ids)])
         return ids
 
     def _insert_versions(self, rows: list[dict]) -> None:
         if is_postgres(self.session) and len(rows) > 1:
-            self._copy(SubmissionVersion.__table__, rows)
+            copy_rows(self.session, SubmissionVersion.__table__, rows)
         else:
             self.session.execute(sa.insert(SubmissionVersion.__table__), rows)
-
-    def _copy(self, table: sa.Table, rows: list[dict]) -> None:
-        """PostgreSQL COPY of whole rows into `table`, in the session's transaction, with
-        values converted as the column types would (JSON text, aware UTC datetimes)."""
-        columns = list(rows[0])
-        json_columns = {name for name in columns if isinstance(table.c[name].type, (sa.JSON, JSONB))
-                        or isinstance(getattr(table.c[name].type, "impl", None), sa.JSON)}
-        time_columns = {name for name in columns if isinstance(table.c[name].type, UTCDateTime)}
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        self.session.flush()
-        connection = self.session.connection()
-        try:
-            # A converter per column, chosen once rather than per value (two set lookups each).
-            converters = [(name, json_dumps if name in json_columns else as_utc if name in time_columns else None)
-                          for name in columns]
-            with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row([convert(row[name]) if convert else row[name] for name, convert in converters])
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc
 
     def _update_existing(self, chain: _Chain) -> None:
         submission = self.session.get(Submission, chain.submission_id)
@@ -334,7 +279,7 @@ class Ingestor:
         submission.version_count += added
         self.session.flush()
 
-    def _quarantine(self, rejected: _Rejected) -> Outcome:
+    def _quarantine(self, rejected: Rejected) -> Outcome:
         record, instance_id, kobo_id = rejected.record, rejected.instance_id, rejected.kobo_id
         code, reason = rejected.code, rejected.reason
         known = self._quarantined.get(instance_id) if instance_id else None
@@ -365,59 +310,6 @@ class Ingestor:
             row = self.session.get(QuarantinedSubmission, self._quarantined[instance_id][0])
             if row is not None and row.status == "pending":
                 row.status, row.resolved_at, row.submission_id = "replayed", utcnow(), submission_id
-
-
-_PREFETCH_STATEMENTS: dict[tuple[bool, bool], sa.CompoundSelect | sa.Select] = {}
-
-
-def _prefetch_statement(postgres: bool, with_chains: bool):
-    """The prefetch query, built once per shape: building it per batch of one (the webhook)
-    cost more than running it. Parameters: named, and with chains operation_id, asset_id,
-    codes, own, linked, kobo_ids, keys."""
-    key = (postgres, with_chains)
-    statement = _PREFETCH_STATEMENTS.get(key)
-    if statement is None:
-        def one_of(column, name: str):
-            # PostgreSQL: one array parameter, not thousands of IN parameters to parse.
-            if postgres:
-                return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
-            return column.in_(sa.bindparam(name, expanding=True))
-
-        parts = [_lookup_rows("quarantine", QuarantinedSubmission.instance_id, QuarantinedSubmission.status,
-                              QuarantinedSubmission.id, None, one_of(QuarantinedSubmission.instance_id, "named"))]
-        if with_chains:
-            operation_id, asset_id = sa.bindparam("operation_id"), sa.bindparam("asset_id")
-            parts += [
-                _lookup_rows("site", Site.site_code, None, Site.id, None,
-                             sa.and_(Site.operation_id == operation_id, one_of(Site.site_code, "codes"))),
-                _lookup_rows("version", SubmissionVersion.instance_id, SubmissionVersion.deprecated_id,
-                             SubmissionVersion.submission_id, None,
-                             sa.or_(one_of(SubmissionVersion.instance_id, "linked"),
-                                    one_of(SubmissionVersion.deprecated_id, "own"))),
-                _lookup_rows("chain", Submission.chain_key, None, Submission.id, Submission.kobo_id,
-                             sa.and_(Submission.operation_id == operation_id,
-                                     sa.or_(sa.and_(Submission.asset_id == asset_id,
-                                                    one_of(Submission.kobo_id, "kobo_ids")),
-                                            one_of(Submission.chain_key, "keys")))),
-            ]
-        statement = _PREFETCH_STATEMENTS[key] = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return statement
-
-
-def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
-    """One part of the prefetch: rows shaped (kind, text, other text, id, number)."""
-    return sa.select(sa.literal(kind, sa.String).label("kind"), sa.cast(text, sa.String).label("text"),
-                     sa.cast(other if other is not None else sa.null(), sa.String).label("other"),
-                     sa.cast(row_id, sa.BigInteger).label("row_id"),
-                     sa.cast(number if number is not None else sa.null(), sa.BigInteger).label("number")
-                     ).where(where)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _id_or_none(handle) -> int | None:

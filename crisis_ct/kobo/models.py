@@ -60,8 +60,9 @@ class Submission(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # No index of its own: the unique (operation_id, chain_key) leads with it.
-    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"))
+    # No index of its own: the unique (operation_id, chain_key) leads with it. No foreign
+    # key either (a check per imported row): the asset's, with its cascade, covers it.
+    operation_id: Mapped[int] = mapped_column(sa.Integer)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"))
     chain_key: Mapped[str] = mapped_column(sa.String(160))
     kobo_id: Mapped[int | None] = mapped_column(sa.BigInteger)

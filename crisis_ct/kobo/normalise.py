@@ -153,7 +153,7 @@ def normalise(record: Mapping, form: FormSpec) -> NormalisedSubmission:
 # -- the form's lookups, worked out once per spec ----------------------------------------------
 # What a key of a record means at one level (the main record or one repeat's rows). It depends
 # on the key and the level only, never on the value, so it is decided once per spec and key.
-_SKIP, _REPEAT, _UNKNOWN, _ANSWER = "skip", "repeat", "unknown", "answer"
+_SKIP, _REPEAT, _UNKNOWN, _ANSWER, _CHOICE = "skip", "repeat", "unknown", "answer", "choice"
 # Keys outside the form (misspelt, from another version) are classified each time beyond
 # this many per level, so a stream of made-up keys cannot grow the table without bound.
 _MAX_EXTRA_KEYS = 2000
@@ -163,7 +163,8 @@ _MAX_EXTRA_KEYS = 2000
 class _Plan:
     form: FormSpec
     # level (None: main record; else the repeat's xpath) -> record key -> action tuple:
-    # (_SKIP,) | (_UNKNOWN,) | (_REPEAT, group xpath) | (_ANSWER, question, converter, choices)
+    # (_SKIP,) | (_UNKNOWN,) | (_REPEAT, group xpath, group name)
+    # | (_ANSWER, question, converter, choices) | (_CHOICE, question, question name, choices)
     levels: dict[str | None, dict[object, tuple]]
     required: tuple[Question, ...]  # always asked: checked for presence in every record
     has_consent: bool
@@ -205,6 +206,9 @@ def _classify(form: FormSpec, key: object, repeat: str | None) -> tuple:
     if question.type in _NO_VALUE_TYPES:
         return (_SKIP,)
     choices = frozenset(question.choices) if question.choices else None
+    if question.type == "select_one" and choices is not None:
+        # Most answers: checked inline by _read_level, without a converter call.
+        return (_CHOICE, question, question.name, choices)
     return (_ANSWER, question, _CONVERTERS.get(question.type, _as_text), choices)
 
 
@@ -227,8 +231,10 @@ def _read_level(values: Mapping, plan: _Plan, *, repeat: str | None,
     for key, raw in values.items():
         action = table.get(key) or _action(plan, table, key, repeat)
         kind = action[0]
-        if kind is _ANSWER:
-            if isinstance(raw, str):
+        if kind is _SKIP:
+            continue
+        if kind is _CHOICE or kind is _ANSWER:
+            if type(raw) is str:
                 text = raw.strip()
                 if not text:
                     continue
@@ -236,6 +242,12 @@ def _read_level(values: Mapping, plan: _Plan, *, repeat: str | None,
                 continue
             else:
                 text = str(raw).strip()
+            if kind is _CHOICE:
+                if text in action[3]:
+                    answers[action[2]] = text
+                else:
+                    problems.append(_not_a_choice(action[1], [text]))
+                continue
             question = action[1]
             value, problem = action[2](question, text, action[3])
             if problem is not None:
