@@ -15,6 +15,14 @@ from crisis_ct.timeutil import as_utc
 from crisis_ct.types import UTCDateTime
 from crisis_ct.tasks.models import MitigationTask, TaskHistory
 
+# How a task's creation reads in its history. No history row is stored for it: the task row
+# itself records when it was created and the audit event names the score that caused it, and a
+# first scoring creates ~130,000 tasks at once (one row each would double what it writes).
+GENERATOR = Actor.system("task-generator")
+CREATED_EVENT = {"actor": GENERATOR.label, "action": "created", "from_status": None, "to_status": "open",
+                 "comment": None}
+# The audit action of the generator's events at one place (see write_generated).
+GENERATED_ACTION = "tasks.generated"
 # Free-text comments are stored as typed; a cap keeps a pasted document out of the history.
 MAX_COMMENT_LENGTH = 2000
 
@@ -34,22 +42,33 @@ def write(session: Session, actor: Actor, task: MitigationTask, action: str, *, 
                  **(details or {}), **({"comment": comment} if comment else {})}))
 
 
-def write_many(session: Session, actor: Actor, rows: list[dict]) -> None:
-    """History and audit rows for many generator events at once. Each row is a history
-    row plus `_operation_id` and `_rule_id` for its audit event.
+def write_generated(session: Session, actor: Actor, rows: list[dict]) -> None:
+    """History rows for many generator events at once, and their audit events: one per place
+    and batch, listing what happened to which task there. Each row is a history row plus
+    `_place` (scope, place id, operation id, score id) and `_rule_id`.
 
-    Generator events stay in the audit log although no person made them: the tasks issue
-    asks for every action on a task there, and the log is where a coordinator looks."""
+    The tasks issue asks for every action on a task in the audit log, and the log is where a
+    coordinator looks; but a first scoring of 10,000 sites creates ~130,000 tasks, and one
+    audit row per task would cost as much as the tasks themselves. Grouped by place, the log
+    still names every task and rule, with the score that caused it."""
     if not rows:
         return
-    insert_rows(session, TaskHistory.__table__, rows,
-                columns=[key for key in rows[0] if not key.startswith("_")])
+    stored = [row for row in rows if row["action"] != "created"]  # see CREATED_EVENT
+    if stored:
+        insert_rows(session, TaskHistory.__table__, stored,
+                    columns=[key for key in stored[0] if not key.startswith("_")])
+    by_place: dict[tuple, list[dict]] = {}
+    for row in rows:
+        details = {key: value for key, value in row["details"].items() if key != "score_id"}
+        by_place.setdefault(row["_place"], []).append({
+            "task_id": row["task_id"], "rule_id": row["_rule_id"], "action": row["action"],
+            "from_status": row["from_status"], "to_status": row["to_status"], **details})
+    at = rows[0]["at"]
     insert_rows(session, AuditEvent.__table__, [{
-        "at": row["at"], "actor_user_id": actor.user_id, "actor": actor.label, "operation_id": row["_operation_id"],
-        "action": f"task.{row['action']}", "target_type": "mitigation_task", "target_id": str(row["task_id"]),
-        "details": {"rule_id": row["_rule_id"], "from_status": row["from_status"], "to_status": row["to_status"],
-                    **row["details"]},
-    } for row in rows])
+        "at": at, "actor_user_id": actor.user_id, "actor": actor.label, "operation_id": operation_id,
+        "action": GENERATED_ACTION, "target_type": scope, "target_id": str(place_id),
+        "details": {"score_id": score_id, "tasks": events},
+    } for (scope, place_id, operation_id, score_id), events in by_place.items()])
 
 
 def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict], *, with_ids: bool = False,

@@ -10,10 +10,12 @@ rowcount says who won (see crisis_ct.tasks.claims).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crisis_ct.db import Base
 from crisis_ct.timeutil import utcnow
@@ -24,31 +26,59 @@ from crisis_ct.types import JSONType, UTCDateTime
 OPEN_TASK_PREDICATE = "status NOT IN ('verified', 'cancelled')"
 
 
+def _partial(condition: str) -> dict:
+    return {"postgresql_where": sa.text(condition), "sqlite_where": sa.text(condition)}
+
+
+class MitigationRuleText(Base):
+    """A rule's EN/FR title and description as tasks were created with them: one row per
+    distinct wording, never updated, so a task keeps its text when the rules file changes."""
+
+    __tablename__ = "mitigation_rule_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(sa.String(16))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)  # rule_text_digest(...)
+    title: Mapped[dict] = mapped_column(JSONType)
+    description: Mapped[dict] = mapped_column(JSONType)
+
+
+def rule_text_digest(rule_id: str, title: dict, description: dict) -> str:
+    # Migration 0007 keeps a frozen copy of this function: change both or neither.
+    canonical = json.dumps([rule_id, title, description], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 class MitigationTask(Base):
     __tablename__ = "mitigation_tasks"
     __table_args__ = (
         sa.Index("uq_mitigation_tasks_open_rule_place", "place_key", "rule_id", unique=True,
-                 postgresql_where=sa.text(OPEN_TASK_PREDICATE), sqlite_where=sa.text(OPEN_TASK_PREDICATE)),
+                 **_partial(OPEN_TASK_PREDICATE)),
         sa.Index("ix_mitigation_tasks_operation_status", "operation_id", "status"),
-        sa.Index("ix_mitigation_tasks_holder", "claimed_by_user_id", "status"),
-        sa.Index("ix_mitigation_tasks_claim_expires_at", "claim_expires_at"),
+        # Mostly NULL columns that queries only ever ask for a value of (see migration 0007).
+        sa.Index("ix_mitigation_tasks_holder", "claimed_by_user_id", "status",
+                 **_partial("claimed_by_user_id IS NOT NULL")),
+        sa.Index("ix_mitigation_tasks_claim_expires_at", "claim_expires_at",
+                 **_partial("claim_expires_at IS NOT NULL")),
+        sa.Index("ix_mitigation_tasks_admin_area_id", "admin_area_id", **_partial("admin_area_id IS NOT NULL")),
         sa.CheckConstraint("scope IN ('site', 'admin_area')", name="scope"),
         sa.CheckConstraint(
             "status IN ('open','claimed','in_progress','done','verified','cancelled')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"))
+    # No foreign key on operation_id and the score ids (migration 0007 says why): a copy of the
+    # place's operation for filtering, and the score that last triggered the task.
+    operation_id: Mapped[int] = mapped_column()
     rule_id: Mapped[str] = mapped_column(sa.String(16))
     scope: Mapped[str] = mapped_column(sa.String(16))
     place_key: Mapped[str] = mapped_column(sa.String(40))
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    admin_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_areas.id", ondelete="CASCADE"),
-                                                      index=True)
+    admin_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_areas.id", ondelete="CASCADE"))
     sector: Mapped[str] = mapped_column(sa.String(32))
-    # Snapshot of the rule's texts: a task keeps its wording if the rules file changes later.
-    title: Mapped[dict] = mapped_column(JSONType)
-    description: Mapped[dict] = mapped_column(JSONType)
+    rule_text_id: Mapped[int] = mapped_column(sa.ForeignKey("mitigation_rule_texts.id"))
+    # Thirty-odd rows for every task: joined in the same query rather than loaded one by one.
+    rule_text: Mapped[MitigationRuleText] = relationship(lazy="joined", innerjoin=True)
     # " CT CP " (space-delimited, padded): `LIKE '% CP %'` filters the same on both databases.
     expertise_tags: Mapped[str] = mapped_column(sa.String(200))
     priority: Mapped[str] = mapped_column(sa.String(8))
@@ -57,16 +87,22 @@ class MitigationTask(Base):
     needs_review: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(sa.String(64))
     evidence: Mapped[list] = mapped_column(JSONType, default=list)  # [{kind, id, value}]
-    site_score_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("site_risk_scores.id", ondelete="SET NULL"))
-    area_score_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("admin_area_risk_scores.id", ondelete="SET NULL"))
+    site_score_id: Mapped[int | None] = mapped_column()
+    area_score_id: Mapped[int | None] = mapped_column()
     assessment_date: Mapped[date | None] = mapped_column(sa.Date)
     claimed_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def title(self) -> dict:
+        return self.rule_text.title
+
+    @property
+    def description(self) -> dict:
+        return self.rule_text.description
 
     @property
     def expertise(self) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import NamedTuple, Sequence
 
@@ -12,8 +13,9 @@ from crisis_ct.accounts.models import User
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.spatial import spatial_sql
 from crisis_ct.tasks import states
+from crisis_ct.tasks.history import CREATED_EVENT
 from crisis_ct.tasks.claims import is_held
-from crisis_ct.tasks.models import MitigationTask, TaskHistory
+from crisis_ct.tasks.models import MitigationRuleText, MitigationTask, TaskHistory
 
 TASK = MitigationTask
 
@@ -149,15 +151,81 @@ def one_task_json(session: Session, task_id: int, *, now: datetime, with_history
     holder = _HolderPart(row[8], row[9]) if row[8] is not None and is_held(task, now) else None
     item = task_json(task, site=site, admin_area=admin_area, operation_code=row[7], holder=holder, now=now)
     if with_history:
-        item["history"] = task_history(session, task.id)
+        item["history"] = task_history(session, task)
     return item
 
 
-def task_history(session: Session, task_id: int) -> list[dict]:
-    rows = session.scalars(sa.select(TaskHistory).where(TaskHistory.task_id == task_id)
+@lru_cache(maxsize=1)
+def returned_columns() -> tuple[sa.ColumnElement, ...]:
+    """What one_task_json shows besides the task row's own columns (its texts, place,
+    operation and holder), as labelled sub-selects correlated to the task row: an UPDATE of
+    one task RETURNs them, so a claim answers without reading the task again. Built once:
+    the same objects each time let a statement built around them be cached too."""
+    tasks = TASK.__table__
+
+    def of(column: sa.Column, key: sa.Column, label: str) -> sa.Label:
+        return (sa.select(column).where(column.table.c.id == key).correlate(tasks)
+                .scalar_subquery().label(label))
+    texts, sites = MitigationRuleText.__table__, Site.__table__
+    return (of(texts.c.title, tasks.c.rule_text_id, "text_title"),
+            of(texts.c.description, tasks.c.rule_text_id, "text_description"),
+            *(of(sites.c[name], tasks.c.site_id, f"site_{name}")
+              for name in ("site_code", "name", "adm1_pcode", "adm2_pcode", "adm3_pcode")),
+            of(AdminArea.__table__.c.pcode, tasks.c.admin_area_id, "area_pcode"),
+            of(Operation.__table__.c.code, tasks.c.operation_id, "operation_code"),
+            of(User.__table__.c.display_name, tasks.c.claimed_by_user_id, "holder_display_name"))
+
+
+class _ReturnedTask:
+    """A row of every task column plus returned_columns(), read the way task_json reads a
+    MitigationTask, without building an ORM object for a row nothing else will touch."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row):
+        self._row = row
+
+    def __getattr__(self, name: str):
+        return getattr(self._row, name)
+
+    @property
+    def title(self) -> dict:
+        return self._row.text_title
+
+    @property
+    def description(self) -> dict:
+        return self._row.text_description
+
+    @property
+    def expertise(self) -> list[str]:
+        return self._row.expertise_tags.split()
+
+    @property
+    def score_id(self) -> int | None:
+        return self._row.site_score_id if self._row.scope == "site" else self._row.area_score_id
+
+
+def returned_task_json(row, *, now: datetime) -> dict:
+    """one_task_json without history, from a row of every task column and returned_columns()."""
+    task = _ReturnedTask(row)
+    site = (_SitePart(row.site_site_code, row.site_name, row.site_adm1_pcode, row.site_adm2_pcode,
+                      row.site_adm3_pcode) if row.site_site_code is not None else None)
+    admin_area = _AreaPart(row.area_pcode) if row.area_pcode is not None else None
+    holder = (_HolderPart(row.claimed_by_user_id, row.holder_display_name)
+              if row.holder_display_name is not None and is_held(task, now) else None)
+    return task_json(task, site=site, admin_area=admin_area, operation_code=row.operation_code, holder=holder,
+                     now=now)
+
+
+def task_history(session: Session, task: MitigationTask) -> list[dict]:
+    """Creation first, then every stored event. A task is created once, by the generator, at
+    its created_at: that row is the creation record (crisis_ct.tasks.history.CREATED_EVENT)."""
+    rows = session.scalars(sa.select(TaskHistory).where(TaskHistory.task_id == task.id)
                            .order_by(TaskHistory.at, TaskHistory.id))
-    return [{"at": _iso(row.at), "actor": row.actor, "action": row.action, "from_status": row.from_status,
-             "to_status": row.to_status, "comment": row.comment} for row in rows]
+    created = {"at": _iso(task.created_at), **CREATED_EVENT}
+    return [created] + [{"at": _iso(row.at), "actor": row.actor, "action": row.action,
+                         "from_status": row.from_status, "to_status": row.to_status, "comment": row.comment}
+                        for row in rows]
 
 
 def task_json(task: MitigationTask, *, site: Site | None, admin_area: AdminArea | None, operation_code: str,

@@ -16,17 +16,17 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.accounts.audit import Actor
+from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.scoring.area import AreaScore
 from crisis_ct.scoring.rules import SiteScore
-from crisis_ct.tasks import history, states
+from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
 from crisis_ct.tasks.models import MitigationTask, expertise_column_value, place_key
-from crisis_ct.tasks.triggers import Evidence, Facts, IndicatorFact, rules_triggered
+from crisis_ct.tasks.triggers import Evidence, Facts, rules_triggered
 
-GENERATOR = Actor.system("task-generator")
+GENERATOR = history.GENERATOR
 
 
 @lru_cache(maxsize=1)
@@ -39,11 +39,9 @@ def catalogues() -> tuple[MitigationCatalogue, dict[str, tuple[str, ...]]]:
 
 
 def site_facts(score: SiteScore, *, site_type: str, now: datetime) -> Facts:
-    indicators = {
-        result.indicator_id: IndicatorFact(value=result.value, phase=result.phase, n_yes=result.n_yes,
-                                           n_answered=result.n_answered)
-        for result in score.indicators
-    }
+    # An IndicatorResult reads as an IndicatorFact (value, phase, n_yes, n_answered): used as
+    # it is, a full re-score builds no second object per site and indicator.
+    indicators = {result.indicator_id: result for result in score.indicators}
     age = (now.date() - score.assessment_date).days if score.assessment_date else None
     return Facts(scope="site", indicators=indicators, site_phase=score.phase,
                  domain_phases=dict(score.domain_phases), unconfirmed_signals=tuple(score.unconfirmed_signals),
@@ -109,19 +107,20 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
     A full re-score of thousands of sites goes through here, so the cost is a few
     statements per thousand places rather than a few per place."""
     catalogue, scales = catalogues()
-    existing = _existing_tasks(session, scorings)
-    writes = _Writes(now)
-    plans = []
-    for scoring in scorings:
-        key = place_key(scoring.scope, scoring.place_id)
-        tasks = existing.get(key, [])
-        plan = plan_tasks(rules_triggered(catalogue, scoring.facts, scales),
-                          [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at)
-                           for t in tasks],
-                          now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
-        writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
-        plans.append(plan)
-    writes.apply(session)
+    with cyclic_gc_paused():
+        existing = _existing_tasks(session, scorings)
+        writes = _Writes(now)
+        plans = []
+        for scoring in scorings:
+            key = place_key(scoring.scope, scoring.place_id)
+            tasks = existing.get(key, [])
+            plan = plan_tasks(rules_triggered(catalogue, scoring.facts, scales),
+                              [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at)
+                               for t in tasks],
+                              now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
+            writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
+            plans.append(plan)
+        writes.apply(session, catalogue)
     return plans
 
 
@@ -149,10 +148,10 @@ class _Writes:
         self.updates: dict[tuple, list[dict]] = {}
         self.history: list[dict] = []
 
-    def _history(self, task_id, operation_id, rule_id, action, from_status, to_status, details) -> dict:
+    def _history(self, task_id, place: tuple, rule_id, action, from_status, to_status, details) -> dict:
         return {"task_id": task_id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label,
                 "action": action, "from_status": from_status, "to_status": to_status, "comment": None,
-                "details": details, "_operation_id": operation_id, "_rule_id": rule_id}
+                "details": details, "_place": place, "_rule_id": rule_id}
 
     def _update(self, task_id, **values) -> None:
         self.updates.setdefault(tuple(sorted(values)), []).append({"b_id": task_id, **values})
@@ -167,47 +166,50 @@ class _Writes:
     def add(self, catalogue: MitigationCatalogue, scoring: PlaceScoring, key: str, plan: TaskPlan,
             tasks: dict) -> None:
         score_details = {"score_id": scoring.score_id}
+        place = (scoring.scope, scoring.place_id, scoring.operation_id, scoring.score_id)
+        site_id = scoring.place_id if scoring.scope == "site" else None
+        admin_area_id = scoring.place_id if scoring.scope == "admin_area" else None
+        rules = _rules_by_id(catalogue)
         for item in plan.create:
-            rule = _rules_by_id(catalogue)[item.rule_id]
-            texts = _rule_texts(catalogue, rule.id)
+            rule, expertise_tags = rules[item.rule_id]
+            # Claim columns and review_reason are left out: NULL is their default.
             self.created.append({
                 "operation_id": scoring.operation_id, "rule_id": rule.id, "scope": scoring.scope,
-                "place_key": key, "site_id": scoring.place_id if scoring.scope == "site" else None,
-                "admin_area_id": scoring.place_id if scoring.scope == "admin_area" else None,
-                "sector": rule.sector, "title": texts["title"], "description": texts["description"],
-                "expertise_tags": expertise_column_value(rule.expertise), "priority": item.priority,
-                "status": states.OPEN, "due_at": item.due_at, "needs_review": False, "review_reason": None,
+                "place_key": key, "site_id": site_id, "admin_area_id": admin_area_id,
+                "sector": rule.sector, "rule_text_id": rule.id, "expertise_tags": expertise_tags,
+                "priority": item.priority, "status": states.OPEN, "due_at": item.due_at, "needs_review": False,
                 "evidence": evidence_json(item.evidence), "assessment_date": item.assessment_date,
-                "site_score_id": scoring.score_id if scoring.scope == "site" else None,
-                "area_score_id": scoring.score_id if scoring.scope != "site" else None,
-                "claimed_by_user_id": None, "claimed_at": None, "claim_expires_at": None,
+                "site_score_id": scoring.score_id if site_id is not None else None,
+                "area_score_id": scoring.score_id if site_id is None else None,
                 "created_at": self.now, "updated_at": self.now})
             self.created_history.append(self._history(
-                None, scoring.operation_id, rule.id, "created", None, states.OPEN,
-                {"priority": item.priority, **score_details}))
+                None, place, rule.id, "created", None, states.OPEN, {"priority": item.priority, **score_details}))
         for item in plan.escalate:
             task = tasks[item.task_id]
             self._update(task.id, priority=item.to_priority, due_at=item.due_at,
                          **self._refresh_values(scoring, item.evidence, item.assessment_date))
             self.history.append(self._history(
-                task.id, task.operation_id, task.rule_id, "escalated", task.status, task.status,
+                task.id, place, task.rule_id, "escalated", task.status, task.status,
                 {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details}))
         for item in plan.refresh:
             task = tasks[item.task_id]
             self._update(task.id, **self._refresh_values(scoring, item.evidence, item.assessment_date))
             if task.needs_review:
-                self.history.append(self._history(task.id, task.operation_id, task.rule_id, "review_cleared",
+                self.history.append(self._history(task.id, place, task.rule_id, "review_cleared",
                                                   task.status, task.status, score_details))
         for item in plan.review:
             task = tasks[item.task_id]
             if task.needs_review and task.review_reason == item.reason:
                 continue  # already flagged for this reason: one history row, not one per rescoring
             self._update(task.id, needs_review=True, review_reason=item.reason, updated_at=self.now)
-            self.history.append(self._history(task.id, task.operation_id, task.rule_id, "flagged_for_review",
+            self.history.append(self._history(task.id, place, task.rule_id, "flagged_for_review",
                                               task.status, task.status, {"reason": item.reason, **score_details}))
 
-    def apply(self, session: Session) -> None:
+    def apply(self, session: Session, catalogue: MitigationCatalogue) -> None:
         if self.created:
+            text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
+            for row in self.created:
+                row["rule_text_id"] = text_ids[row["rule_text_id"]]
             ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
             for row, task_id in zip(self.created_history, ids):
                 row["task_id"] = task_id
@@ -217,23 +219,15 @@ class _Writes:
                 {name: sa.bindparam(name) for name in columns})
             session.execute(statement, rows)
         if self.history:
-            history.write_many(session, GENERATOR, self.history)
-
-
-@lru_cache(maxsize=1024)
-def _rule_texts(catalogue: MitigationCatalogue, rule_id: str) -> dict[str, dict[str, str]]:
-    """The title and description a new task copies, one dict per rule shared by its tasks
-    (never mutated): bulk COPY then encodes each rule's texts once (history._copy)."""
-    rule = _rules_by_id(catalogue)[rule_id]
-    return {"title": {"en": rule.title.en, "fr": rule.title.fr},
-            "description": {"en": rule.description.en, "fr": rule.description.fr}}
+            history.write_generated(session, GENERATOR, self.history)
 
 
 @lru_cache(maxsize=8)
-def _rules_by_id(catalogue: MitigationCatalogue) -> dict:
-    rules: dict = {}
+def _rules_by_id(catalogue: MitigationCatalogue) -> dict[str, tuple]:
+    """rule id -> (rule, its expertise column value); first wins, as catalogue.rule()."""
+    rules: dict[str, tuple] = {}
     for rule in catalogue.rules:
-        rules.setdefault(rule.id, rule)  # first wins, as catalogue.rule()
+        rules.setdefault(rule.id, (rule, expertise_column_value(rule.expertise)))
     return rules
 
 

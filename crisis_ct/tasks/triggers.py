@@ -27,6 +27,7 @@ class IndicatorFact(NamedTuple):
 @dataclass(frozen=True)
 class Facts:
     scope: str  # 'site' | 'admin_area'
+    # IndicatorFact, or anything with its four attributes (a scoring IndicatorResult)
     indicators: Mapping[str, IndicatorFact] = field(default_factory=dict)  # empty for areas
     site_phase: int | None = None
     domain_phases: Mapping[str, int | None] = field(default_factory=dict)

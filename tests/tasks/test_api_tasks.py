@@ -135,7 +135,11 @@ def test_full_life_writes_history_and_audit_for_every_step(client, world, databa
     with database.session() as session:
         audited = list(session.scalars(sa.select(AuditEvent.action).where(
             AuditEvent.target_type == "mitigation_task", AuditEvent.target_id == str(task_id)).order_by(AuditEvent.id)))
-    assert audited == [f"task.{a}" for a in actions]
+        generated = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "tasks.generated")).all()
+    # People's actions are audited per task; the generator's per place, naming each task.
+    assert audited == [f"task.{a}" for a in actions[1:]]
+    assert [(e["task_id"], e["action"]) for event in generated for e in event.details["tasks"]
+            if e["task_id"] == task_id] == [(task_id, "created")]
 
 
 def test_cancel_is_for_coordinators(client, world):

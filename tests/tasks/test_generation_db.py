@@ -4,6 +4,7 @@ of their own in this folder)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from crisis_ct.geography.operations import get_operation, import_admin_areas, im
 from crisis_ct.scoring.area import AreaScore
 from crisis_ct.scoring.rules import IndicatorResult, SiteScore
 from crisis_ct.tasks.models import MitigationTask, TaskHistory
+from crisis_ct.tasks.queries import task_history
 from crisis_ct.tasks.service import generate_for_area, generate_for_site
 from tests.support.geo_fixtures import write_levels, write_sites_csv
 
@@ -83,9 +85,16 @@ def task_for(database, site_id: int, rule_id: str) -> MitigationTask:
 
 
 def history_of(database, task_id: int) -> list[TaskHistory]:
+    """The task's stored history rows (its creation is the task row itself: see shown_history)."""
     with database.session() as session:
         return list(session.scalars(sa.select(TaskHistory).where(TaskHistory.task_id == task_id)
                                     .order_by(TaskHistory.id)))
+
+
+def shown_history(database, task_id: int) -> list[SimpleNamespace]:
+    """The task's history as the API shows it: creation first, then the stored events."""
+    with database.session() as session:
+        return [SimpleNamespace(**event) for event in task_history(session, session.get(MitigationTask, task_id))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +164,7 @@ def test_when_risk_falls_open_tasks_are_flagged_for_review_not_closed(database, 
              now=NOW + timedelta(days=2))
     task = task_for(database, sites["S0"], "M05")
     assert (task.status, task.needs_review, task.review_reason) == ("open", True, "no_longer_triggered")
-    assert [h.action for h in history_of(database, task.id)] == ["created", "flagged_for_review"]
+    assert [h.action for h in shown_history(database, task.id)] == ["created", "flagged_for_review"]
 
 
 def test_a_renewed_trigger_clears_the_review_flag(database, sites):
@@ -176,12 +185,16 @@ def test_a_single_ki_critical_signal_creates_the_verification_task(database, sit
 def test_creation_is_in_history_and_audit_log(database, sites):
     generate(database, sites["S0"], site_score(ARMED_RECRUITMENT))
     task = task_for(database, sites["S0"], "M05")
-    (created,) = history_of(database, task.id)
-    assert (created.action, created.from_status, created.to_status) == ("created", None, "open")
+    assert history_of(database, task.id) == []  # creation is the task row itself
+    (created,) = shown_history(database, task.id)
+    assert (created.action, created.from_status, created.to_status, created.actor) == (
+        "created", None, "open", "task-generator")
+    assert created.at == task.created_at.isoformat()
     with database.session() as session:
-        audited = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.target_id == str(task.id),
-                                                                     AuditEvent.target_type == "mitigation_task"))
-        assert list(audited) == ["task.created"]
+        (event,) = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "tasks.generated"))
+        assert (event.target_type, event.target_id, event.actor) == ("site", str(sites["S0"]), "task-generator")
+        assert {"task_id": task.id, "rule_id": "M05", "action": "created", "from_status": None,
+                "to_status": "open", "priority": task.priority} in event.details["tasks"]
 
 
 def test_an_area_hotspot_creates_the_area_task(database, sites):
