@@ -183,28 +183,68 @@ def combine_indicator(indicator: Indicator, answers: Sequence[object]) -> Indica
     combiner = _COMBINERS.get(indicator.combine)
     if combiner is None:
         raise ValueError(f"{indicator.id}: unknown combine {indicator.combine!r}")
-    readings = []
-    n_yes = 0
-    if indicator.answer_type in ("integer", "select_multiple"):
+    if indicator.answer_type in ("integer", "select_multiple") or indicator.combine == "mean_1sd":
+        readings = []
+        n_yes = 0
         for answer in answers:
             reading = ki_reading(indicator, answer)
             if reading is not None:
                 readings.append(reading)
                 if reading[1] >= RISK_PHASE:
                     n_yes += 1
+        value, phase, consensus = combiner(indicator, readings)
+        n_answered = len(readings)
     else:
-        # ki_reading of a select_one, inlined: this loop runs for most of ~40 items x KIs x sites
-        phases = indicator.code_phases
-        for answer in answers:
-            if isinstance(answer, str):
-                phase = phases.get(answer)
-                if phase is not None:
-                    readings.append((answer, phase))
-                    if phase >= RISK_PHASE:
-                        n_yes += 1
-    value, phase, consensus = combiner(indicator, readings)
-    return IndicatorResult(
-        indicator_id=indicator.id, domain=indicator.domain, critical=indicator.critical,
-        value=value, phase=phase, n_answered=len(readings), n_yes=n_yes,
-        consensus=consensus, unconfirmed=indicator.critical and n_yes == 1,
-    )
+        value, phase, consensus, n_answered, n_yes = _combine_choice(indicator, answers)
+    return _result(indicator, value, phase, n_answered, n_yes, consensus)
+
+
+def _combine_choice(indicator: Indicator, answers: Sequence[object]) -> tuple[object, int | None, bool, int, int]:
+    """mode / yes_prevails / max of a select_one from the count of each scorable code:
+    the same values as the combiners above over (code, phase) readings, without building
+    the readings (this runs for ~30 items x KIs x sites in a full re-score).
+    tests/scoring/test_rules_combine.py checks it against those combiners."""
+    phases = indicator.code_phases
+    counts: dict[str, int] = {}  # in order of first appearance, as the readings were
+    for answer in answers:
+        if isinstance(answer, str) and phases.get(answer) is not None:
+            counts[answer] = counts.get(answer, 0) + 1
+    if not counts:
+        return None, None, True, 0, 0
+    n_answered = sum(counts.values())
+    n_yes = sum(n for code, n in counts.items() if phases[code] >= RISK_PHASE)
+    if indicator.combine == "max" or (indicator.combine == "yes_prevails" and n_yes):
+        top_phase = max(phases[code] for code in counts)
+        worst = {code: n for code, n in counts.items() if phases[code] == top_phase}
+        order = _choice_order(indicator)
+        value = min(worst, key=lambda code: (-worst[code], order(code)))
+        return value, top_phase, True, n_answered, n_yes
+    top = max(counts.values())
+    winners = [code for code, n in counts.items() if n == top]
+    if len(winners) > 1:
+        return None, None, False, n_answered, n_yes  # NC: treated as missing downstream
+    return winners[0], phases[winners[0]], True, n_answered, n_yes
+
+
+# Equal results are shared: a full re-score makes ~340,000 of them, mostly repeats (an
+# item's value, phase and counts take few combinations), and building a frozen dataclass
+# costs more than looking one up. Bounded so a long-running process does not grow it.
+_SHARED_RESULTS: dict[tuple, IndicatorResult] = {}
+_SHARED_RESULTS_MAX = 100_000
+
+
+def _result(indicator: Indicator, value: object, phase: int | None, n_answered: int, n_yes: int,
+            consensus: bool) -> IndicatorResult:
+    # The value's type is in the key: 1, 1.0 and True are equal but not the same JSON.
+    key = (indicator.id, indicator.domain, indicator.critical, type(value), value, phase, n_answered, n_yes,
+           consensus)
+    result = _SHARED_RESULTS.get(key)
+    if result is None:
+        if len(_SHARED_RESULTS) >= _SHARED_RESULTS_MAX:
+            _SHARED_RESULTS.clear()
+        result = _SHARED_RESULTS[key] = IndicatorResult(
+            indicator_id=indicator.id, domain=indicator.domain, critical=indicator.critical,
+            value=value, phase=phase, n_answered=n_answered, n_yes=n_yes,
+            consensus=consensus, unconfirmed=indicator.critical and n_yes == 1,
+        )
+    return result

@@ -4,18 +4,21 @@ hand each new score to task generation. Incremental (one site) and full
 (`score_all`) use the same functions, so they agree."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from crisis_ct.db import is_postgres
+from crisis_ct.db import is_postgres, json_dumps
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
@@ -56,11 +59,12 @@ def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]
     """Every stored interview matching `where`, grouped by site: one query for many sites."""
     cat = catalogue()
     interviews: dict[int, list[KiInterview]] = defaultdict(list)
-    rows = session.execute(
+    # Through the Core connection: plain column rows need none of the ORM's result machinery.
+    rows = session.connection().execute(
         sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
                   Submission.answers).where(where).execution_options(yield_per=5000))
-    for site_id, *row in rows:
-        interviews[site_id].append(interview_from_row(cat, *row))
+    for site_id, submission_id, assessment_date, ki_sex, answers in rows:
+        interviews[site_id].append(interview_from_row(cat, submission_id, assessment_date, ki_sex, answers))
     return interviews
 
 
@@ -69,40 +73,78 @@ def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]
 _SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
 
 
-def _store_site_scores(session: Session, scored: Sequence[tuple[Site, SiteScore]], now: datetime) -> list[int]:
+class ScoredSite(NamedTuple):
+    site_id: int
+    score: SiteScore
+    # score.to_dict() as JSON, made once by whoever scored it (a worker process in a full
+    # re-score); None when the row goes through INSERT, which serialises the dict itself.
+    explanation_json: str | None
+
+
+def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
+    return ScoredSite(site_id, score, json_dumps(score.to_dict()))
+
+
+def _mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
+    """Clear is_current on the current rows of these places (column: the place's id column)."""
+    table = column.table
+    if is_postgres(session):
+        # One statement with one array parameter, whatever the number of places.
+        ids_param = sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer))
+        session.execute(sa.update(table).where(column == sa.any_(ids_param), table.c.is_current)
+                        .values(is_current=False))
+        return
+    for start in range(0, len(ids), 1000):
+        session.execute(sa.update(table).where(column.in_(ids[start:start + 1000]), table.c.is_current)
+                        .values(is_current=False))
+
+
+def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
     if not scored:
         return []
-    site_ids = [site.id for site, _ in scored]
-    for start in range(0, len(site_ids), 1000):
-        session.execute(sa.update(SiteRiskScore)
-                        .where(SiteRiskScore.site_id.in_(site_ids[start:start + 1000]), SiteRiskScore.is_current)
-                        .values(is_current=False))
+    _mark_not_current(session, SiteRiskScore.__table__.c.site_id, [site.id for site, _ in scored])
+    if is_postgres(session) and len(scored) > 1:
+        return _copy_site_scores(session, scored, now)
     rows = [{
         "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
         "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
         "domain_phases": dict(score.domain_phases),
-    } for site, score in scored]
-    if is_postgres(session) and len(rows) > 1:
-        # Ids drawn first let a pipelined executemany insert: INSERT … RETURNING of 2,000
-        # rows is one statement with ~18,000 parameters, slow for the driver to prepare.
-        ids = list(session.scalars(sa.text(
-            "SELECT nextval(pg_get_serial_sequence('site_risk_scores', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(rows)}))
-        session.execute(sa.insert(SiteRiskScore), [{**row, "id": id_} for row, id_ in zip(rows, ids)])
-        return ids
+    } for site, (_, score, _) in scored]
     return list(session.scalars(
         sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
 
 
-def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, SiteScore]], score_ids: Sequence[int],
+_COPY_SITE_SCORES = ("COPY site_risk_scores (id, site_id, operation_id, computed_at, is_current, phase, confidence, "
+                     "assessment_date, catalogue_version, explanation, domain_phases) FROM STDIN")
+
+
+def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
+    """COPY the score rows in this transaction; ids drawn first, so task generation gets
+    them without INSERT … RETURNING (thousands of rows x 11 parameters is slow to send and
+    to prepare). The explanation goes as the JSON text its worker made."""
+    ids = list(session.scalars(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('site_risk_scores', 'id')) FROM generate_series(1, :n)"),
+        {"n": len(scored)}))
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(_COPY_SITE_SCORES) as copy:
+        for id_, (site, (_, score, explanation_json)) in zip(ids, scored):
+            if explanation_json is None:
+                explanation_json = json_dumps(score.to_dict())
+            copy.write_row((id_, site.id, site.operation_id, now, True, score.phase, score.confidence,
+                            score.assessment_date, score.catalogue_version, explanation_json,
+                            json_dumps(dict(score.domain_phases))))
+    return ids
+
+
+def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, ScoredSite]], score_ids: Sequence[int],
                          now: datetime) -> None:
     from crisis_ct.tasks import service as tasks
 
     tasks.generate(session, [
         tasks.site_scoring(site_id=site.id, operation_id=site.operation_id, score=score, score_id=score_id,
                            site_type=site.site_type, now=now)
-        for (site, score), score_id in zip(scored, score_ids)], now=now)
+        for (site, (_, score, _)), score_id in zip(scored, score_ids)], now=now)
 
 
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -112,7 +154,7 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
     interviews = _interviews_by_site(session, Submission.site_id.in_(wanted))
     cat = catalogue()
-    scored = [(site, score_site(cat, interviews[site.id], as_of=now.date()))
+    scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None))
               for site in sites if interviews.get(site.id)]
     score_ids = _store_site_scores(session, scored, now)
     _generate_site_tasks(session, scored, score_ids, now)
@@ -182,12 +224,7 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
 
 
 def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime) -> None:
-    area_ids = [area.id for area, _ in scored]
-    for start in range(0, len(area_ids), 1000):
-        session.execute(sa.update(AdminAreaRiskScore)
-                        .where(AdminAreaRiskScore.admin_area_id.in_(area_ids[start:start + 1000]),
-                               AdminAreaRiskScore.is_current)
-                        .values(is_current=False))
+    _mark_not_current(session, AdminAreaRiskScore.__table__.c.admin_area_id, [area.id for area, _ in scored])
     version = catalogue().version
     rows = [{
         "admin_area_id": area.id, "operation_id": area.operation_id, "computed_at": now, "is_current": True,
@@ -225,8 +262,9 @@ PARALLEL_MIN_SITES = 2000
 _WORKER_CHUNK = 500
 
 
-def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int, parallel: bool):
-    """(site_id, SiteScore) lists, chunk by chunk, in site id order."""
+def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int,
+                        parallel: bool) -> Iterator[list[ScoredSite]]:
+    """The operation's sites scored, chunk by chunk, in site id order."""
     cat = catalogue()
     workers = scoring_workers()
     if parallel and is_postgres(session) and workers > 1:
@@ -238,19 +276,19 @@ def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk:
     interviews = _interviews_by_site(session, Submission.operation_id == operation_id)
     site_ids = sorted(interviews)
     for start in range(0, len(site_ids), chunk):
-        yield [(site_id, score_site(cat, interviews.pop(site_id), as_of=as_of))
+        yield [scored_site(site_id, score_site(cat, interviews.pop(site_id), as_of=as_of))
                for site_id in site_ids[start:start + chunk]]
 
 
 def _scored_in_workers(session: Session, operation_id: int, site_ids: list[int], as_of: date, workers: int,
-                       chunk: int):
+                       chunk: int) -> Iterator[list[ScoredSite]]:
     url = session.get_bind().url.render_as_string(hide_password=False)
     jobs = [(url, operation_id, site_ids[start:start + _WORKER_CHUNK], as_of)
             for start in range(0, len(site_ids), _WORKER_CHUNK)]
     # fork: workers inherit the loaded catalogues; they open their own connections and never
     # touch this process's (a forked worker ends with os._exit, so nothing inherited is closed).
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        batch: list = []
+        batch: list[ScoredSite] = []
         for scored in pool.imap(_score_sites_job, jobs):
             batch.extend(scored)
             if len(batch) >= chunk:
@@ -268,8 +306,9 @@ def scoring_workers() -> int:
     return min(os.cpu_count() or 1, 4)
 
 
-def _score_sites_job(job) -> list[tuple[int, SiteScore]]:
-    """In a worker process: read these sites' interviews and score them."""
+def _score_sites_job(job) -> list[ScoredSite]:
+    """In a worker process: read these sites' interviews, score them and make their
+    explanation JSON (work the parent, which also generates tasks, would otherwise do)."""
     global _worker_database
     url, operation_id, site_ids, as_of = job
     if _worker_database is None:
@@ -277,10 +316,25 @@ def _score_sites_job(job) -> list[tuple[int, SiteScore]]:
 
         _worker_database = Database(url)
     cat = catalogue()
-    with _worker_database.session() as session:
+    with _gc_paused(), _worker_database.session() as session:
         interviews = _interviews_by_site(session, sa.and_(Submission.operation_id == operation_id,
                                                           Submission.site_id.in_(site_ids)))
-    return [(site_id, score_site(cat, interviews[site_id], as_of=as_of)) for site_id in site_ids]
+        return [scored_site(site_id, score_site(cat, interviews[site_id], as_of=as_of)) for site_id in site_ids]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: a full re-score allocates millions of small
+    objects that live until its end (answers, interviews, results), so the collector would
+    walk an ever larger heap again and again (measured: about a third of the CPU time)
+    and find nothing, since scoring makes no reference cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def score_all(session: Session, operation_id: int, *, progress: Callable[[int], None] | None = None,
@@ -291,18 +345,17 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     own connections, so they see only committed submissions: use it when the caller's
     transaction has not written any (the CLI)."""
     now = now or utcnow()
-    sites = {site.id: site for site in session.execute(
-        sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
-    site_ids: list[int] = []
-    total = 0
-    for scored_ids in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
-        site_ids.extend(site_id for site_id, _ in scored_ids)
-        scored = [(sites[site_id], score) for site_id, score in scored_ids]
-        score_ids = _store_site_scores(session, scored, now)
-        _generate_site_tasks(session, scored, score_ids, now)
-        total += len(scored)
-        if progress:
-            progress(len(scored))
-    rescore_areas(session, operation_id, None, now=now)
-    queue.dequeue(session, site_ids, enqueued_before=now)
-    return total
+    with _gc_paused():
+        sites = {site.id: site for site in session.execute(
+            sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
+        site_ids: list[int] = []
+        for chunk_scored in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
+            site_ids.extend(item.site_id for item in chunk_scored)
+            scored = [(sites[item.site_id], item) for item in chunk_scored]
+            score_ids = _store_site_scores(session, scored, now)
+            _generate_site_tasks(session, scored, score_ids, now)
+            if progress:
+                progress(len(scored))
+        rescore_areas(session, operation_id, None, now=now)
+        queue.dequeue(session, site_ids, enqueued_before=now)
+    return len(site_ids)

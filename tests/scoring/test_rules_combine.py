@@ -2,7 +2,10 @@
 from datetime import date
 
 from catalogue_factory import count, freq4, indicator, interview, multi, yes_no
+from hypothesis import given
+from hypothesis import strategies as st
 
+from crisis_ct.scoring.combine import _COMBINERS, ki_reading
 from crisis_ct.scoring.rules import combine_indicator, select_round
 
 
@@ -131,3 +134,33 @@ def test_equal_phase_answers_prefer_the_more_frequent():
     labour = indicator("EXP_CHILD_LABOUR", "E", "select_one",
                        {"none": 1, "few": 3, "many": 4, "most": 4}, combine="max")
     assert combine_indicator(labour, ["most", "many", "most"]).value == "most"
+
+
+# The select_one path counts codes instead of building (code, phase) readings; it must give
+# what the reading-based combiners give, for every combine kind and any mix of answers.
+_SELECT_ONE_ANSWERS = st.lists(st.sampled_from(["none", "few", "many", "most", "yes", "no", "dnk", "pnta", "lots",
+                                                None, 3, ("few",), ["many"]]), max_size=12)
+
+
+@given(answers=_SELECT_ONE_ANSWERS, combine=st.sampled_from(["mode", "yes_prevails", "max"]),
+       critical=st.booleans())
+def test_select_one_counting_agrees_with_the_reading_combiners(answers, combine, critical):
+    item = indicator("ITEM", "E", "select_one", {"none": 1, "few": 2, "many": 3, "most": 4, "yes": 4, "no": 1},
+                     combine=combine, critical=critical)
+    readings = [reading for answer in answers
+                if not isinstance(answer, list) and (reading := ki_reading(item, answer)) is not None]
+    value, phase, consensus = _COMBINERS[combine](item, readings)
+    result = combine_indicator(item, answers)
+    assert (result.value, result.phase, result.consensus) == (value, phase, consensus)
+    assert result.n_answered == len(readings)
+    assert result.n_yes == sum(p >= 3 for _, p in readings)
+    assert result.unconfirmed == (critical and result.n_yes == 1)
+
+
+def test_equal_results_of_different_value_types_stay_apart():
+    # 1 and 1.0 are equal keys in a dict: results are shared by value and type, so a
+    # site's mean of 1.0 never comes back as the integer 1 from another site.
+    item = count("POP_NEW_ARRIVALS", "V", combine="max")
+    assert type(combine_indicator(item, [1]).value) is int
+    assert type(combine_indicator(item, [1.0]).value) is float
+    assert type(combine_indicator(item, [1]).value) is int

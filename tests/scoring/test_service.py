@@ -189,3 +189,29 @@ def test_at_a_small_site_exploitation_items_show_only_as_a_domain_phase(client, 
     assert exploitation and all(row.get("suppressed") and "value" not in row for row in exploitation)
     assert not any(code.startswith("EXP_") for code in
                    body["critical_signals"] + body["unconfirmed_signals"] + body["drivers"])
+
+
+def test_full_rescore_adds_rows_and_keeps_the_earlier_ones(client, world, database):
+    # On PostgreSQL the full pass COPYs its rows with ids drawn beforehand: the columns must
+    # match the explanation, the ids must be those task generation got, history must stay.
+    maker = SubmissionMaker(12)
+    for site in ("S1", "S2", "S3"):
+        for _ in range(3):
+            send(client, world, maker.make(site, risk=0.5))
+    drain(database)
+    with database.session() as session:
+        before = {row.id: row.site_id for row in session.scalars(sa.select(SiteRiskScore))}
+        score_all(session, world.operation_id)
+    with database.session() as session:
+        rows = session.scalars(sa.select(SiteRiskScore).order_by(SiteRiskScore.id)).all()
+        current = [row for row in rows if row.is_current]
+        task_score_ids = set(session.scalars(sa.text(
+            "SELECT site_score_id FROM mitigation_tasks WHERE site_score_id IS NOT NULL")))
+    assert {row.id: row.site_id for row in rows if row.id in before} == before
+    assert not any(row.is_current for row in rows if row.id in before)
+    assert sorted(row.site_id for row in current) == sorted(set(before.values()))
+    for row in current:
+        assert (row.phase, row.confidence) == (row.explanation["phase"], row.explanation["confidence"])
+        assert row.domain_phases == row.explanation["domain_phases"]
+        assert row.assessment_date.isoformat() == row.explanation["assessment_date"]
+    assert task_score_ids and task_score_ids <= {row.id for row in rows}
