@@ -29,6 +29,7 @@ PRINCIPAL_TTL_S = 5.0
 _principals: "WeakKeyDictionary[sa.Engine, dict[str, tuple[float, Principal]]]" = WeakKeyDictionary()
 _principals_lock = Lock()
 _ACCOUNT_MODELS = (ApiToken, User, Membership, Operation)
+_ACCOUNT_TABLES = frozenset(model.__table__.name for model in _ACCOUNT_MODELS)
 
 
 def _cached_principal(token_hash: str) -> Principal | None:
@@ -58,10 +59,12 @@ def _forget_after_account_change(flushed: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _forget_after_bulk_change(state) -> None:
-    # UPDATE/DELETE statements bypass the flush. One on a table of no known model clears too.
+    # UPDATE/DELETE statements bypass the flush. Judged by the table they change, not by
+    # their mapper: a Core UPDATE of mitigation_tasks (every claim) has no mapper, and
+    # clearing on it made every request after a claim read its principal again.
     if state.is_update or state.is_delete:
-        mapper = state.bind_mapper
-        if mapper is None or issubclass(mapper.class_, _ACCOUNT_MODELS):
+        table = getattr(state.statement, "table", None)
+        if not isinstance(table, sa.Table) or table.name in _ACCOUNT_TABLES:
             forget_principals()
 
 

@@ -56,6 +56,18 @@ def get_task(task_id: int):
 @blueprint.arguments(CommentBody, required=False)
 @blueprint.response(200, description="The claimed task")
 def claim_task(body=None, task_id: int = 0):
+    principal = require_principal()
+    session, now = db_session(), utcnow()
+    # Most claims are of an open task the expert may take: one UPDATE decides and answers.
+    # Anything else (unknown task, refusal, lapsed claim, lost race, claim limit) falls
+    # through to the full path below, which explains itself exactly as before.
+    row = claims.claim_open_task(session, task_id, _acting(principal, "expert"),
+                                 operation_ids=principal.operation_ids("expert"), now=now, terms=claim_terms(),
+                                 max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
+                                 returning=queries.returned_columns())
+    if row is not None:
+        session.commit()
+        return jsonify(queries.returned_task_json(row, now=now))
     principal, task, now = _expert_context(task_id)
     return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=claim_hours(task),
                                          max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
@@ -209,6 +221,15 @@ def claim_hours(task: MitigationTask) -> int:
     catalogue, _ = catalogues()
     priority = catalogue.priorities.get(task.priority)
     return priority.claim_hours if priority else max(p.claim_hours for p in catalogue.priorities.values())
+
+
+def claim_terms() -> claims.ClaimTerms:
+    """claim_hours for every priority at once, for a claim decided before its task is read."""
+    overrides = current_app.config.get("TASK_CLAIM_HOURS") or {}
+    catalogue, _ = catalogues()
+    hours = {code: priority.claim_hours for code, priority in catalogue.priorities.items()}
+    hours.update({code: int(value) for code, value in overrides.items()})
+    return claims.ClaimTerms(hours, max(p.claim_hours for p in catalogue.priorities.values()))
 
 
 def _comment(body) -> str | None:

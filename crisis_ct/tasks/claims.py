@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crisis_ct.accounts.audit import Actor
-from crisis_ct.accounts.models import User
+from crisis_ct.accounts.models import AuditEvent, User
+from crisis_ct.db import is_postgres
 from crisis_ct.tasks import history, states
-from crisis_ct.tasks.models import MitigationTask
+from crisis_ct.tasks.models import MitigationTask, TaskHistory
 
 TASKS = MitigationTask.__table__
 EXPIRY_ACTOR = Actor.system("claim-expiry")
@@ -167,6 +171,126 @@ def claim(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
                  values={"claimed_by_user_id": who.user_id, "claimed_at": now,
                          "claim_expires_at": now + timedelta(hours=hours)},
                  details={"expires_at": (now + timedelta(hours=hours)).isoformat()})
+
+
+@dataclass(frozen=True)
+class ClaimTerms:
+    """How long a claim lasts by task priority, known before the task is read."""
+    hours_by_priority: dict[str, int]
+    default_hours: int
+
+    def hours(self, priority: str) -> int:
+        return self.hours_by_priority.get(priority, self.default_hours)
+
+
+def claim_open_task(session: Session, task_id: int, who: Acting, *, operation_ids: Sequence[int],
+                    now: datetime, terms: ClaimTerms, max_active: int, comment: str | None = None,
+                    returning: Sequence[sa.ColumnElement] = ()) -> sa.Row | None:
+    """The common claim in one conditional UPDATE: an open task of one of `operation_ids`
+    that needs one of the expert's tags, while the expert holds fewer than `max_active`
+    claims. Returns the updated row (every task column, then `returning`) with its history
+    and audit rows written, or None when any condition failed: the caller then takes the
+    full path (`claim`), which finds out which and answers exactly as before (404, 403,
+    lapsed claim expired first, 409 with details).
+
+    No check-then-write: the status test sits in the UPDATE's WHERE, so of two claimers of
+    one task the second re-checks the row once the first commits and matches nothing. The
+    claim limit is counted in the same WHERE; on PostgreSQL the expert's user row is locked
+    by the statement before, so the count (a later statement, hence a later snapshot under
+    READ COMMITTED) sees every claim of this expert's parallel requests. A lock taken inside
+    the UPDATE itself would not do: its count would use the snapshot taken before waiting
+    for the lock. SQLite serialises writers at BEGIN IMMEDIATE."""
+    tags = sorted({tag for tag in who.expertise if tag and not any(c.isspace() for c in tag)})
+    if who.user_id is None or not tags or not operation_ids:
+        return None
+    priorities = tuple(sorted(terms.hours_by_priority))
+    expiries = [now + timedelta(hours=terms.hours(p)) for p in priorities]
+    expiries.append(now + timedelta(hours=terms.default_hours))
+    comment = (comment or "").strip()[:history.MAX_COMMENT_LENGTH] or None
+    params = {"task_id": task_id, "user_id": who.user_id, "actor": who.actor.label, "now": now,
+              "max_active": max_active, "comment": comment,
+              **{f"priority_{i}": p for i, p in enumerate(priorities)},
+              **{f"expires_{i}": e for i, e in enumerate(expiries)},
+              **{f"expires_iso_{i}": e.isoformat() for i, e in enumerate(expiries)}}
+    if is_postgres(session):
+        session.execute(_LOCK_USER, {"user_id": who.user_id})
+        statement = _claim_with_history_postgres(priorities, tuple(returning))
+        return session.execute(statement, {**params, "operation_ids": list(operation_ids), "tags": tags}).first()
+    statement = _claim_update(priorities, tuple(returning), len(tags), "sqlite")
+    row = session.execute(statement, {**params, "operation_ids": list(operation_ids),
+                                      **{f"tag_{i}": f" {tag} " for i, tag in enumerate(tags)}}).first()
+    if row is not None:
+        history.write(session, who.actor, row, states.RECORDED_AS["claim"], from_status=states.OPEN,
+                      to_status=states.CLAIMED, at=now, comment=comment,
+                      details={"expires_at": (now + timedelta(hours=terms.hours(row.priority))).isoformat()})
+    return row
+
+
+_LOCK_USER = sa.select(User.__table__.c.id).where(User.__table__.c.id == sa.bindparam("user_id")).with_for_update()
+
+
+def _by_priority(priority: sa.ColumnElement, priorities: tuple[str, ...], name: str, type_) -> sa.ColumnElement:
+    # The statement is built once per set of priorities; the values per claim are parameters.
+    default = sa.bindparam(f"{name}_{len(priorities)}", type_=type_)
+    if not priorities:
+        return default
+    return sa.case(*((priority == sa.bindparam(f"priority_{i}", type_=sa.String),
+                      sa.bindparam(f"{name}_{i}", type_=type_)) for i in range(len(priorities))), else_=default)
+
+
+@lru_cache(maxsize=64)
+def _claim_update(priorities: tuple[str, ...], returning: tuple, n_tags: int, dialect: str) -> sa.Update:
+    held = TASKS.alias("held")
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    now = sa.bindparam("now", type_=TASKS.c.claimed_at.type)
+    active = (sa.select(sa.func.count()).select_from(held).where(
+        held.c.claimed_by_user_id == user_id,
+        held.c.status.in_([sa.literal_column(f"'{status}'") for status in sorted(states.HELD_STATES)]),
+        held.c.claim_expires_at >= now).scalar_subquery())
+    if dialect == "postgresql":
+        in_operation = TASKS.c.operation_id == sa.any_(sa.bindparam("operation_ids", type_=ARRAY(sa.Integer)))
+        needs_tag = sa.func.string_to_array(sa.func.btrim(TASKS.c.expertise_tags), " ").op("&&")(
+            sa.bindparam("tags", type_=ARRAY(sa.Text)))
+    else:
+        in_operation = TASKS.c.operation_id.in_(sa.bindparam("operation_ids", expanding=True))
+        # instr: case-sensitive and free of LIKE wildcards, as Python's set intersection.
+        needs_tag = sa.or_(*(sa.func.instr(TASKS.c.expertise_tags, sa.bindparam(f"tag_{i}", type_=sa.String)) > 0
+                             for i in range(n_tags)))
+    return (sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Integer), TASKS.c.status == states.OPEN,
+                   in_operation, needs_tag, active < sa.bindparam("max_active", type_=sa.Integer))
+            .values(status=states.CLAIMED, claimed_by_user_id=user_id, claimed_at=now, updated_at=now,
+                    claim_expires_at=_by_priority(TASKS.c.priority, priorities, "expires", TASKS.c.claim_expires_at.type))
+            .returning(*TASKS.c, *returning))
+
+
+@lru_cache(maxsize=64)
+def _claim_with_history_postgres(priorities: tuple[str, ...], returning: tuple) -> sa.Select:
+    """The UPDATE, its task-history row and its audit event in one statement (data-modifying
+    CTEs): one round trip for the whole claim. The rows are those history.write makes for
+    a claim (tests/tasks/test_claims_fast.py compares them with the full path's)."""
+    claimed = _claim_update(priorities, returning, 0, "postgresql").cte("claimed")
+    history_table, audit_table = TaskHistory.__table__, AuditEvent.__table__
+    now = sa.bindparam("now", type_=history_table.c.at.type)
+    actor = sa.bindparam("actor", type_=sa.String)
+    comment = sa.bindparam("comment", type_=sa.Text)
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    expires = _by_priority(claimed.c.priority, priorities, "expires_iso", sa.String)
+    details = sa.func.jsonb_build_object("expires_at", expires)
+    recorded = states.RECORDED_AS["claim"]
+    history_rows = sa.insert(history_table).from_select(
+        ["task_id", "at", "actor_user_id", "actor", "action", "from_status", "to_status", "comment", "details"],
+        sa.select(claimed.c.id, now, user_id, actor, sa.literal(recorded), sa.literal(states.OPEN),
+                  sa.literal(states.CLAIMED), comment, details))
+    # jsonb_strip_nulls drops "comment" when there is none, as history.write leaves it out.
+    audit_details = sa.func.jsonb_strip_nulls(sa.func.jsonb_build_object(
+        "rule_id", claimed.c.rule_id, "from_status", states.OPEN, "to_status", states.CLAIMED,
+        "expires_at", expires, "comment", comment))
+    audit_rows = sa.insert(audit_table).from_select(
+        ["at", "actor_user_id", "actor", "operation_id", "action", "target_type", "target_id", "details"],
+        sa.select(now, user_id, actor, claimed.c.operation_id, sa.literal(f"task.{recorded}"),
+                  sa.literal("mitigation_task"), sa.cast(claimed.c.id, sa.String), audit_details))
+    return sa.select(claimed).add_cte(history_rows.cte("claim_history"), audit_rows.cte("claim_audit"))
 
 
 def assign(session: Session, task: MitigationTask, who: Acting, *, assignee: User, now: datetime,
