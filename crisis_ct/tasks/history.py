@@ -2,7 +2,8 @@
 (what the task page shows) and an audit event (what the operation's audit log shows)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Sequence
 
 import sqlalchemy as sa
@@ -124,23 +125,29 @@ def _json_encoder():
     return encode
 
 
+def _utc_for_copy(value: datetime | None) -> datetime | None:
+    # Rows built here hold aware UTC datetimes already; only others need converting.
+    return value if value is None or value.tzinfo is timezone.utc else as_utc(value)
+
+
 def _copy(session: Session, table: sa.Table, rows: Sequence[dict], columns: Sequence[str]) -> None:
     converters = []
-    for name in columns:
+    for index, name in enumerate(columns):
         column = table.c[name]
         if _is_json(column):
-            converters.append(_json_encoder())
+            converters.append((index, _json_encoder()))
         elif isinstance(column.type, UTCDateTime):
-            converters.append(lambda value: None if value is None else as_utc(value))
-        else:
-            converters.append(None)
-    pairs = list(zip(columns, converters))
+            converters.append((index, _utc_for_copy))
+    values_of = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     session.flush()
     connection = session.connection()
     try:
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([convert(row[name]) if convert else row[name] for name, convert in pairs])
+                values = list(values_of(row))
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+                copy.write_row(values)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise sa.exc.DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc
