@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from crisis_ct.db import is_postgres
 from crisis_ct.kobo.batch_read import Read, Rejected, read_record
 from crisis_ct.kobo.forms import AssetRef, FormVersions
-from crisis_ct.kobo.ingest_sql import copy_rows, list_parameter, prefetch_statement
+from crisis_ct.kobo.ingest_sql import copy_rows, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
@@ -147,18 +147,15 @@ class Ingestor:
         named = {i for i in instance_ids if i}
         if not (named or subs):
             return
-        postgres = is_postgres(self.session)
-        params: dict[str, object] = {"named": list_parameter(postgres, named)}
+        params: dict[str, object] = {
+            "ids": sorted(named | {s.deprecated_id for s in subs if s.deprecated_id})}
         if subs:
-            own = {s.instance_id for s in subs}
             params.update(
                 operation_id=self.asset.operation_id, asset_id=self.asset.id,
-                codes=list_parameter(postgres, {s.site_code.strip() for s in subs if s.site_code}, as_json=False),
-                own=list_parameter(postgres, own),
-                linked=list_parameter(postgres, own | {s.deprecated_id for s in subs if s.deprecated_id}),
-                kobo_ids=list_parameter(postgres, {s.kobo_id for s in subs if s.kobo_id is not None}),
-                keys=list_parameter(postgres, {chain_key(self.asset.asset_uid, s) for s in subs}))
-        statement = prefetch_statement(postgres, bool(subs))
+                codes=sorted({s.site_code.strip() for s in subs if s.site_code}),
+                kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
+                keys=sorted({chain_key(self.asset.asset_uid, s) for s in subs}))
+        statement = prefetch_statement(is_postgres(self.session), bool(subs))
         for kind, text, other, row_id, kobo_id in self.session.execute(statement, params):
             if kind == "site":
                 self._site_ids[text] = row_id
