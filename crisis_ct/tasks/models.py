@@ -76,9 +76,13 @@ class MitigationTask(Base):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     admin_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_areas.id", ondelete="CASCADE"))
     sector: Mapped[str] = mapped_column(sa.String(32))
-    rule_text_id: Mapped[int] = mapped_column(sa.ForeignKey("mitigation_rule_texts.id"))
+    # No foreign key (migration 0007): text rows are never deleted, and the generator takes
+    # the id from that table in the same transaction.
+    rule_text_id: Mapped[int] = mapped_column()
     # Thirty-odd rows for every task: joined in the same query rather than loaded one by one.
-    rule_text: Mapped[MitigationRuleText] = relationship(lazy="joined", innerjoin=True)
+    rule_text: Mapped[MitigationRuleText] = relationship(
+        primaryjoin="foreign(MitigationTask.rule_text_id) == MitigationRuleText.id", lazy="joined", innerjoin=True,
+        viewonly=True)
     # " CT CP " (space-delimited, padded): `LIKE '% CP %'` filters the same on both databases.
     expertise_tags: Mapped[str] = mapped_column(sa.String(200))
     priority: Mapped[str] = mapped_column(sa.String(8))

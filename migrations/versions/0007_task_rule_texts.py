@@ -1,6 +1,6 @@
 """Tasks point at their rule's wording instead of each carrying a copy of it, the task
 indexes that mostly hold NULLs become partial, and three foreign keys that guarded nothing
-the site and area keys do not already guard are dropped.
+the site and area keys do not already guard are dropped (rule_text_id gets none either).
 
 A full re-score creates ~130,000 tasks for 10,000 sites; copying a rule's EN/FR title and
 description into every one of them made the wording most of what task generation wrote.
@@ -69,8 +69,9 @@ def upgrade() -> None:
     with op.batch_alter_table("mitigation_tasks", naming_convention=_BATCH_NAMES) as batch:
         for column, referred in UNGUARDED:
             batch.drop_constraint(_fk_name(column, referred), type_="foreignkey")
-        batch.add_column(sa.Column("rule_text_id", sa.Integer, sa.ForeignKey(
-            "mitigation_rule_texts.id", name="fk_mitigation_tasks_rule_text_id")))
+        # No foreign key: the rows are never deleted or changed, and the generator takes the id
+        # from the table in the same transaction; checking it per task cost as much as an index.
+        batch.add_column(sa.Column("rule_text_id", sa.Integer))
 
     bind = op.get_bind()
     tasks = sa.table("mitigation_tasks", sa.column("id", sa.Integer), sa.column("rule_id", sa.String),
@@ -130,7 +131,6 @@ def downgrade() -> None:
         bind.execute(sa.update(tasks).where(tasks.c.rule_text_id == text_id)
                      .values(title=title, description=description))
     with op.batch_alter_table("mitigation_tasks") as batch:
-        batch.drop_constraint("fk_mitigation_tasks_rule_text_id", type_="foreignkey")
         batch.create_foreign_key("fk_mitigation_tasks_operation_id_operations", "operations",
                                  ["operation_id"], ["id"], ondelete="CASCADE")
         batch.create_foreign_key("fk_mitigation_tasks_site_score_id_site_risk_scores", "site_risk_scores",
