@@ -97,12 +97,14 @@ def _session_may_authenticate() -> bool:
     return request.blueprint == "web" or request.method in SAFE_METHODS
 
 
-def _load_principal(user: User, via: str) -> Principal:
-    rows = db_session().execute(
-        sa.select(Membership.operation_id, Membership.role, Operation.code)
-        .join(Operation, Operation.id == Membership.operation_id)
-        .where(Membership.user_id == user.id)
-    ).all()
+def _load_principal(user: User, via: str, rows: list | None = None) -> Principal:
+    """`rows`: the user's (operation id, role, operation code), when already read."""
+    if rows is None:
+        rows = db_session().execute(
+            sa.select(Membership.operation_id, Membership.role, Operation.code)
+            .join(Operation, Operation.id == Membership.operation_id)
+            .where(Membership.user_id == user.id)
+        ).all()
     return Principal(
         user_id=user.id,
         email=user.email,
@@ -115,6 +117,20 @@ def _load_principal(user: User, via: str) -> Principal:
     )
 
 
+def _principal_of_token(token_hash: str) -> Principal | None:
+    # The user and their memberships in one query (one row per membership, none without).
+    rows = db_session().execute(
+        sa.select(User, Membership.operation_id, Membership.role, Operation.code)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Operation, Operation.id == Membership.operation_id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
+    ).all()
+    if not rows:
+        return None
+    return _load_principal(rows[0][0], "token", [tuple(row[1:]) for row in rows if row[1] is not None])
+
+
 def current_principal() -> Principal | None:
     if "principal" in g:
         return g.principal
@@ -124,12 +140,7 @@ def current_principal() -> Principal | None:
         token_hash = hash_token(token)
         principal = _cached_principal(token_hash)
         if principal is None:
-            user = db_session().scalar(
-                sa.select(User)
-                .join(ApiToken, ApiToken.user_id == User.id)
-                .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
-            )
-            principal = _load_principal(user, "token") if user else None
+            principal = _principal_of_token(token_hash)
             if principal is not None:
                 _remember_principal(token_hash, principal)
     elif session.get("user_id") and _session_may_authenticate():
