@@ -21,7 +21,7 @@ run: system-run venv
 	@echo "crisis-ct on http://127.0.0.1:$(PORT)  (add a user: $(BIN)/crisis-ct users add EMAIL --role coordinator --operation demo)"
 	@# The worker re-scores sites whose submissions changed and releases expired claims.
 	$(BIN)/crisis-ct worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --worker-class gthread --workers $(WORKERS) --threads 4 --keep-alive 30 --reuse-port --access-logfile - 'crisis_ct.app:create_app()'
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --worker-class gthread --workers $(WORKERS) --threads 4 --keep-alive 30 --reuse-port --access-logfile - 'crisis_ct.app:create_app({"DB_WARM_CONNECTIONS": 4})'
 
 test: system-test venv-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

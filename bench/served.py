@@ -36,7 +36,8 @@ def gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREAD
     port = free_port()
     command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-               "--keep-alive", "30", "--reuse-port", "--log-level", "warning", "crisis_ct.app:create_app()"]
+               "--keep-alive", "30", "--reuse-port", "--log-level", "warning",
+               f"crisis_ct.app:create_app({{'DB_WARM_CONNECTIONS': {threads}}})"]
     environment = {**os.environ, "CRISIS_CT_DATABASE_URL": database_url, "CRISIS_CT_SECRET_KEY": "bench",
                    **(env or {})}
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)

@@ -19,7 +19,7 @@ from crisis_ct.accounts.operations import hash_token
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import Operation
-from crisis_ct.web_db import db_session
+from crisis_ct.web_db import db_session, on_warm_up
 
 # A token's principal is kept for a few seconds, so a busy webhook (one request per
 # submission) does not read the token and its memberships on every request. Any change to
@@ -117,9 +117,9 @@ def _load_principal(user: User, via: str, rows: list | None = None) -> Principal
     )
 
 
-def _principal_of_token(token_hash: str) -> Principal | None:
+def _principal_of_token(token_hash: str, session: Session | None = None) -> Principal | None:
     # The user and their memberships in one query (one row per membership, none without).
-    rows = db_session().execute(
+    rows = (session or db_session()).execute(
         sa.select(User, Membership.operation_id, Membership.role, Operation.code)
         .join(ApiToken, ApiToken.user_id == User.id)
         .outerjoin(Membership, Membership.user_id == User.id)
@@ -129,6 +129,11 @@ def _principal_of_token(token_hash: str) -> Principal | None:
     if not rows:
         return None
     return _load_principal(rows[0][0], "token", [tuple(row[1:]) for row in rows if row[1] is not None])
+
+
+@on_warm_up
+def _warm_token_lookup(session: Session) -> None:
+    _principal_of_token("-", session)  # no token hashes to "-"
 
 
 def current_principal() -> Principal | None:

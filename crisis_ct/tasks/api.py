@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
+from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.accounts.models import Membership, ROLE_RANK, User
 from crisis_ct.accounts.principal import Principal
@@ -20,7 +21,7 @@ from crisis_ct.tasks.models import MitigationTask
 from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, TasksQuery
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
-from crisis_ct.web_db import db_session
+from crisis_ct.web_db import db_session, on_warm_up
 
 blueprint = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description=(
     "Mitigation tasks generated from risk scores, and their claims. " + COMMENT_HELP))
@@ -221,6 +222,13 @@ def claim_hours(task: MitigationTask) -> int:
     catalogue, _ = catalogues()
     priority = catalogue.priorities.get(task.priority)
     return priority.claim_hours if priority else max(p.claim_hours for p in catalogue.priorities.values())
+
+
+@on_warm_up
+def _warm_claim(session) -> None:
+    # Matches nothing (no task 0, no operation 0, a limit of 0): compiles and plans the claim.
+    claims.claim_open_task(session, 0, Acting(Actor(0, "warm-up"), "expert", ("-",)), operation_ids=[0],
+                           now=utcnow(), terms=claim_terms(), max_active=0, returning=queries.returned_columns())
 
 
 def claim_terms() -> claims.ClaimTerms:

@@ -206,3 +206,27 @@ def test_a_claim_does_not_make_the_next_request_read_its_principal_again(app, cl
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert token_reads == []
+
+
+def _rows(database) -> tuple[int, int, int]:
+    with database.session() as session:
+        return (session.scalar(sa.select(sa.func.count()).select_from(TaskHistory)),
+                session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
+                session.scalar(sa.select(sa.func.count()).select_from(MitigationTask).where(
+                    MitigationTask.claimed_by_user_id.is_not(None))))
+
+
+def test_a_served_worker_warms_its_connections_without_changing_anything(database, world):  # noqa: F811
+    from crisis_ct.app import create_app
+
+    before = _rows(database)
+    app = create_app({"DATABASE_URL": database.url, "TESTING": True, "SECRET_KEY": "test-secret",
+                      "DB_WARM_CONNECTIONS": 3})
+    try:
+        pool = app.extensions["crisis_ct_db"].engine.pool
+        assert pool.checkedin() == (3 if database.engine.dialect.name == "postgresql" else 1)
+        assert _rows(database) == before
+        response = _post(app.test_client(), world["tokens"]["expert"], world["m05"]["S0"])
+        assert response.status_code == 200
+    finally:
+        app.extensions["crisis_ct_db"].dispose()
