@@ -139,10 +139,17 @@ def _release_if_lapsed(session: Session, task: MitigationTask, now: datetime) ->
         _expire_one(session, task, now)
 
 
+def _lock_user(session: Session, user_id: int) -> None:
+    """Lock the row of the user who would hold the claim, so one expert's parallel claims on
+    different tasks are counted in turn (PostgreSQL; SQLite already serialises writers).
+    Every claim path takes it before touching the task (claim_open_task too): one lock
+    order, so two paths cannot wait for each other's locks."""
+    if is_postgres(session):
+        session.execute(_LOCK_USER, {"user_id": user_id})
+
+
 def _active_claims(session: Session, user_id: int, now: datetime) -> int:
-    # Lock the user's row so one expert's parallel claims on different tasks are counted in turn
-    # (PostgreSQL; SQLite already serialises writers). Ignored where FOR UPDATE does not exist.
-    session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    # The caller has locked the user's row (_lock_user).
     return session.scalar(sa.select(sa.func.count()).select_from(TASKS).where(
         TASKS.c.claimed_by_user_id == user_id, held_condition(now)))
 
@@ -163,6 +170,7 @@ def claim(session: Session, task: MitigationTask, who: Acting, *, now: datetime,
             f"This task needs one of the expertise tags {', '.join(task.expertise)}; your profile has "
             f"{', '.join(who.expertise) or 'none'}. A coordinator can assign it to you.",
             {"needs_expertise": task.expertise, "your_expertise": list(who.expertise)})
+    _lock_user(session, who.user_id)
     _release_if_lapsed(session, task, now)
     if task.status != states.OPEN:
         raise _conflict(session, task, now, f"The task is {task.status}, not open.")
@@ -212,8 +220,8 @@ def claim_open_task(session: Session, task_id: int, who: Acting, *, operation_id
               **{f"priority_{i}": p for i, p in enumerate(priorities)},
               **{f"expires_{i}": e for i, e in enumerate(expiries)},
               **{f"expires_iso_{i}": e.isoformat() for i, e in enumerate(expiries)}}
+    _lock_user(session, who.user_id)
     if is_postgres(session):
-        session.execute(_LOCK_USER, {"user_id": who.user_id})
         statement = _claim_with_history_postgres(priorities, tuple(returning))
         return session.execute(statement, {**params, "operation_ids": list(operation_ids), "tags": tags}).first()
     statement = _claim_update(priorities, tuple(returning), len(tags), "sqlite")
@@ -297,6 +305,7 @@ def assign(session: Session, task: MitigationTask, who: Acting, *, assignee: Use
            hours: int, max_active: int, comment: str | None = None) -> MitigationTask:
     if not 1 <= hours <= MAX_ASSIGN_HOURS:
         raise TaskConflict(f"expires_hours must be between 1 and {MAX_ASSIGN_HOURS}.", code="invalid_expiry")
+    _lock_user(session, assignee.id)
     _release_if_lapsed(session, task, now)
     if task.claimed_by_user_id != assignee.id or not is_held(task, now):
         _check_claim_limit(session, task, assignee.id, now, max_active)
