@@ -97,8 +97,9 @@ def _session_may_authenticate() -> bool:
     return request.blueprint == "web" or request.method in SAFE_METHODS
 
 
-def _load_principal(user: User, via: str, rows: list | None = None) -> Principal:
-    """`rows`: the user's (operation id, role, operation code), when already read."""
+def _load_principal(user, via: str, rows: list | None = None) -> Principal:
+    """`user`: a User or a row of its columns; `rows`: the user's (operation id, role,
+    operation code), when already read."""
     if rows is None:
         rows = db_session().execute(
             sa.select(Membership.operation_id, Membership.role, Operation.code)
@@ -118,9 +119,11 @@ def _load_principal(user: User, via: str, rows: list | None = None) -> Principal
 
 
 def _principal_of_token(token_hash: str, session: Session | None = None) -> Principal | None:
-    # The user and their memberships in one query (one row per membership, none without).
+    # The user and their memberships in one query (one row per membership, none without),
+    # as plain columns: no User object to build and track for a principal that outlives it.
     rows = (session or db_session()).execute(
-        sa.select(User, Membership.operation_id, Membership.role, Operation.code)
+        sa.select(User.id, User.email, User.display_name, User.expertise, User.languages,
+                  Membership.operation_id, Membership.role, Operation.code)
         .join(ApiToken, ApiToken.user_id == User.id)
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(Operation, Operation.id == Membership.operation_id)
@@ -128,7 +131,9 @@ def _principal_of_token(token_hash: str, session: Session | None = None) -> Prin
     ).all()
     if not rows:
         return None
-    return _load_principal(rows[0][0], "token", [tuple(row[1:]) for row in rows if row[1] is not None])
+    # _load_principal reads id, email, display_name, expertise and languages: the row has them.
+    return _load_principal(rows[0], "token", [(row.operation_id, row.role, row.code) for row in rows
+                                              if row.operation_id is not None])
 
 
 @on_warm_up
