@@ -4,11 +4,9 @@ hand each new score to task generation. Incremental (one site) and full
 (`score_all`) use the same functions, so they agree."""
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import is_postgres, json_dumps
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import Submission
@@ -316,25 +315,10 @@ def _score_sites_job(job) -> list[ScoredSite]:
 
         _worker_database = Database(url)
     cat = catalogue()
-    with _gc_paused(), _worker_database.session() as session:
+    with cyclic_gc_paused(), _worker_database.session() as session:
         interviews = _interviews_by_site(session, sa.and_(Submission.operation_id == operation_id,
                                                           Submission.site_id.in_(site_ids)))
         return [scored_site(site_id, score_site(cat, interviews[site_id], as_of=as_of)) for site_id in site_ids]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: a full re-score allocates millions of small
-    objects that live until its end (answers, interviews, results), so the collector would
-    walk an ever larger heap again and again (measured: about a third of the CPU time)
-    and find nothing, since scoring makes no reference cycles."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def score_all(session: Session, operation_id: int, *, progress: Callable[[int], None] | None = None,
@@ -345,7 +329,7 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     own connections, so they see only committed submissions: use it when the caller's
     transaction has not written any (the CLI)."""
     now = now or utcnow()
-    with _gc_paused():
+    with cyclic_gc_paused():
         sites = {site.id: site for site in session.execute(
             sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
         site_ids: list[int] = []
