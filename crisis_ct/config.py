@@ -52,6 +52,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("CRISIS_CT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         "SITE_MATCH_DISTANCE_M": float(env.get("CRISIS_CT_SITE_MATCH_DISTANCE_M", 500)),
         "MAX_ACTIVE_CLAIMS": int(env.get("CRISIS_CT_MAX_ACTIVE_CLAIMS", 5)),
+        # Failed sign-ins per email before it is locked for the window (accounts/login_throttle.py).
+        "LOGIN_MAX_FAILURES": int(env.get("CRISIS_CT_LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_LOCKOUT_MINUTES": int(env.get("CRISIS_CT_LOGIN_LOCKOUT_MINUTES", 15)),
         "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from crisis_ct.accounts.models import AuditEvent
@@ -84,3 +86,38 @@ def test_session_cookie_is_secure_when_configured(seed, operation, database):
         assert "; Secure" in cookie
     finally:
         app.extensions["crisis_ct_db"].dispose()
+
+
+def test_repeated_failures_lock_the_email_even_for_the_right_password(seed, operation, database):
+    from crisis_ct.app import create_app
+
+    seed.member("v@example.org", "viewer", operation)
+    app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": "k", "LOGIN_MAX_FAILURES": 3,
+                      "LOGIN_LOCKOUT_MINUTES": 15})
+    client = app.test_client()
+    for _ in range(3):
+        assert sign_in(client, "V@example.org", password="guess").status_code == 401
+    locked = sign_in(client, "v@example.org")
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins with this email. Try again in 15 minutes." in locked.get_data(as_text=True)
+    assert client.get("/map").status_code == 302
+    # Another email is not affected, and the lock is recorded.
+    seed.member("w@example.org", "viewer", operation)
+    assert sign_in(client, "w@example.org").status_code == 302
+    assert _actions(database).count("login.throttled") == 1
+
+
+def test_the_lock_ends_when_the_failures_leave_the_window(seed, operation, database):
+    from crisis_ct.app import create_app
+
+    seed.member("v@example.org", "viewer", operation)
+    app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": "k", "LOGIN_MAX_FAILURES": 2,
+                      "LOGIN_LOCKOUT_MINUTES": 15})
+    client = app.test_client()
+    for _ in range(2):
+        sign_in(client, "v@example.org", password="guess")
+    assert sign_in(client, "v@example.org").status_code == 429
+    with database.session() as session:
+        for event in session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "login.failed")):
+            event.at -= timedelta(minutes=16)
+    assert sign_in(client, "v@example.org").status_code == 302
