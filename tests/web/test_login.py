@@ -88,13 +88,16 @@ def test_session_cookie_is_secure_when_configured(seed, operation, database):
         app.extensions["crisis_ct_db"].dispose()
 
 
-def test_repeated_failures_lock_the_email_even_for_the_right_password(seed, operation, database):
+def _client_locking_after(database, failures: int):
     from crisis_ct.app import create_app
 
+    return create_app({"DATABASE_URL": database.url, "SECRET_KEY": "k", "LOGIN_MAX_FAILURES": failures,
+                       "LOGIN_LOCKOUT_MINUTES": 15}).test_client()
+
+
+def test_repeated_failures_lock_the_email_even_for_the_right_password(seed, operation, database):
     seed.member("v@example.org", "viewer", operation)
-    app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": "k", "LOGIN_MAX_FAILURES": 3,
-                      "LOGIN_LOCKOUT_MINUTES": 15})
-    client = app.test_client()
+    client = _client_locking_after(database, 3)
     for _ in range(3):
         assert sign_in(client, "V@example.org", password="guess").status_code == 401
     locked = sign_in(client, "v@example.org")
@@ -108,12 +111,8 @@ def test_repeated_failures_lock_the_email_even_for_the_right_password(seed, oper
 
 
 def test_the_lock_ends_when_the_failures_leave_the_window(seed, operation, database):
-    from crisis_ct.app import create_app
-
     seed.member("v@example.org", "viewer", operation)
-    app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": "k", "LOGIN_MAX_FAILURES": 2,
-                      "LOGIN_LOCKOUT_MINUTES": 15})
-    client = app.test_client()
+    client = _client_locking_after(database, 2)
     for _ in range(2):
         sign_in(client, "v@example.org", password="guess")
     assert sign_in(client, "v@example.org").status_code == 429
