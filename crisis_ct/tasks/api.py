@@ -65,9 +65,8 @@ def claim_task(body=None, task_id: int = 0):
     row = claims.claim_open_task(session, task_id, _acting(principal, "expert"),
                                  operation_ids=principal.operation_ids("expert"), now=now, terms=claim_terms(),
                                  max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
-                                 returning=queries.returned_columns())
+                                 returning=queries.returned_columns(), commit=True)
     if row is not None:
-        session.commit()
         return jsonify(queries.returned_task_json(row, now=now))
     principal, task, now = _expert_context(task_id)
     return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=claim_hours(task),

@@ -15,15 +15,16 @@ from functools import lru_cache
 from typing import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crisis_ct.accounts.audit import Actor
-from crisis_ct.accounts.models import AuditEvent, User
+from crisis_ct.accounts.models import User
 from crisis_ct.db import is_postgres
 from crisis_ct.tasks import history, states
-from crisis_ct.tasks.models import MitigationTask, TaskHistory
+from crisis_ct.tasks.models import MitigationTask
+from crisis_ct.timeutil import as_utc
 
 TASKS = MitigationTask.__table__
 EXPIRY_ACTOR = Actor.system("claim-expiry")
@@ -193,13 +194,15 @@ class ClaimTerms:
 
 def claim_open_task(session: Session, task_id: int, who: Acting, *, operation_ids: Sequence[int],
                     now: datetime, terms: ClaimTerms, max_active: int, comment: str | None = None,
-                    returning: Sequence[sa.ColumnElement] = ()) -> sa.Row | None:
+                    returning: Sequence[sa.ColumnElement] = (), commit: bool = False):
     """The common claim in one conditional UPDATE: an open task of one of `operation_ids`
     that needs one of the expert's tags, while the expert holds fewer than `max_active`
-    claims. Returns the updated row (every task column, then `returning`) with its history
-    and audit rows written, or None when any condition failed: the caller then takes the
-    full path (`claim`), which finds out which and answers exactly as before (404, 403,
-    lapsed claim expired first, 409 with details).
+    claims. Returns the updated row with its history and audit rows written, or None when
+    any condition failed: the caller then takes the full path (`claim`), which finds out
+    which and answers exactly as before (404, 403, lapsed claim expired first, 409 with
+    details). The row has the fields queries.returned_task_json reads: on SQLite every task
+    column, then `returning`; on PostgreSQL those the response needs, under the same names.
+    `commit`: commit the claim at once (PostgreSQL: in the same round trip).
 
     No check-then-write: the status test sits in the UPDATE's WHERE, so of two claimers of
     one task the second re-checks the row once the first commits and matches nothing. The
@@ -215,22 +218,25 @@ def claim_open_task(session: Session, task_id: int, who: Acting, *, operation_id
     expiries = [now + timedelta(hours=terms.hours(p)) for p in priorities]
     expiries.append(now + timedelta(hours=terms.default_hours))
     comment = (comment or "").strip()[:history.MAX_COMMENT_LENGTH] or None
-    params = {"task_id": task_id, "user_id": who.user_id, "actor": who.actor.label, "now": now,
-              "max_active": max_active, "comment": comment,
-              **{f"priority_{i}": p for i, p in enumerate(priorities)},
-              **{f"expires_{i}": e for i, e in enumerate(expiries)},
-              **{f"expires_iso_{i}": e.isoformat() for i, e in enumerate(expiries)}}
-    _lock_user(session, who.user_id)
     if is_postgres(session):
-        statement = _claim_with_history_postgres(priorities, tuple(returning))
-        return session.execute(statement, {**params, "operation_ids": list(operation_ids), "tags": tags}).first()
-    statement = _claim_update(priorities, tuple(returning), len(tags), "sqlite")
+        return _claim_postgres(session, {
+            "task_id": task_id, "user_id": who.user_id, "actor": who.actor.label, "now": now,
+            "max_active": max_active, "comment": comment, "operation_ids": list(operation_ids), "tags": tags,
+            "priorities": list(priorities), "default_slot": len(expiries), "expiries": expiries,
+            "expiry_isos": [e.isoformat() for e in expiries]}, commit)
+    params = {"task_id": task_id, "user_id": who.user_id, "now": now, "max_active": max_active,
+              **{f"priority_{i}": p for i, p in enumerate(priorities)},
+              **{f"expires_{i}": e for i, e in enumerate(expiries)}}
+    _lock_user(session, who.user_id)
+    statement = _claim_update(priorities, tuple(returning), len(tags))
     row = session.execute(statement, {**params, "operation_ids": list(operation_ids),
                                       **{f"tag_{i}": f" {tag} " for i, tag in enumerate(tags)}}).first()
     if row is not None:
         history.write(session, who.actor, row, states.RECORDED_AS["claim"], from_status=states.OPEN,
                       to_status=states.CLAIMED, at=now, comment=comment,
                       details={"expires_at": (now + timedelta(hours=terms.hours(row.priority))).isoformat()})
+        if commit:
+            session.commit()
     return row
 
 
@@ -247,7 +253,8 @@ def _by_priority(priority: sa.ColumnElement, priorities: tuple[str, ...], name: 
 
 
 @lru_cache(maxsize=64)
-def _claim_update(priorities: tuple[str, ...], returning: tuple, n_tags: int, dialect: str) -> sa.Update:
+def _claim_update(priorities: tuple[str, ...], returning: tuple, n_tags: int) -> sa.Update:
+    """SQLite's claim UPDATE (PostgreSQL's is _CLAIM_POSTGRES)."""
     held = TASKS.alias("held")
     user_id = sa.bindparam("user_id", type_=sa.Integer)
     now = sa.bindparam("now", type_=TASKS.c.claimed_at.type)
@@ -255,15 +262,10 @@ def _claim_update(priorities: tuple[str, ...], returning: tuple, n_tags: int, di
         held.c.claimed_by_user_id == user_id,
         held.c.status.in_([sa.literal_column(f"'{status}'") for status in sorted(states.HELD_STATES)]),
         held.c.claim_expires_at >= now).scalar_subquery())
-    if dialect == "postgresql":
-        in_operation = TASKS.c.operation_id == sa.any_(sa.bindparam("operation_ids", type_=ARRAY(sa.Integer)))
-        needs_tag = sa.func.string_to_array(sa.func.btrim(TASKS.c.expertise_tags), " ").op("&&")(
-            sa.bindparam("tags", type_=ARRAY(sa.Text)))
-    else:
-        in_operation = TASKS.c.operation_id.in_(sa.bindparam("operation_ids", expanding=True))
-        # instr: case-sensitive and free of LIKE wildcards, as Python's set intersection.
-        needs_tag = sa.or_(*(sa.func.instr(TASKS.c.expertise_tags, sa.bindparam(f"tag_{i}", type_=sa.String)) > 0
-                             for i in range(n_tags)))
+    in_operation = TASKS.c.operation_id.in_(sa.bindparam("operation_ids", expanding=True))
+    # instr: case-sensitive and free of LIKE wildcards, as Python's set intersection.
+    needs_tag = sa.or_(*(sa.func.instr(TASKS.c.expertise_tags, sa.bindparam(f"tag_{i}", type_=sa.String)) > 0
+                         for i in range(n_tags)))
     return (sa.update(TASKS)
             .where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Integer), TASKS.c.status == states.OPEN,
                    in_operation, needs_tag, active < sa.bindparam("max_active", type_=sa.Integer))
@@ -272,33 +274,71 @@ def _claim_update(priorities: tuple[str, ...], returning: tuple, n_tags: int, di
             .returning(*TASKS.c, *returning))
 
 
-@lru_cache(maxsize=64)
-def _claim_with_history_postgres(priorities: tuple[str, ...], returning: tuple) -> sa.Select:
-    """The UPDATE, its task-history row and its audit event in one statement (data-modifying
-    CTEs): one round trip for the whole claim. The rows are those history.write makes for
-    a claim (tests/tasks/test_claims_fast.py compares them with the full path's)."""
-    claimed = _claim_update(priorities, returning, 0, "postgresql").cte("claimed")
-    history_table, audit_table = TaskHistory.__table__, AuditEvent.__table__
-    now = sa.bindparam("now", type_=history_table.c.at.type)
-    actor = sa.bindparam("actor", type_=sa.String)
-    comment = sa.bindparam("comment", type_=sa.Text)
-    user_id = sa.bindparam("user_id", type_=sa.Integer)
-    expires = _by_priority(claimed.c.priority, priorities, "expires_iso", sa.String)
-    details = sa.func.jsonb_build_object("expires_at", expires)
-    recorded = states.RECORDED_AS["claim"]
-    history_rows = sa.insert(history_table).from_select(
-        ["task_id", "at", "actor_user_id", "actor", "action", "from_status", "to_status", "comment", "details"],
-        sa.select(claimed.c.id, now, user_id, actor, sa.literal(recorded), sa.literal(states.OPEN),
-                  sa.literal(states.CLAIMED), comment, details))
-    # jsonb_strip_nulls drops "comment" when there is none, as history.write leaves it out.
-    audit_details = sa.func.jsonb_strip_nulls(sa.func.jsonb_build_object(
-        "rule_id", claimed.c.rule_id, "from_status", states.OPEN, "to_status", states.CLAIMED,
-        "expires_at", expires, "comment", comment))
-    audit_rows = sa.insert(audit_table).from_select(
-        ["at", "actor_user_id", "actor", "operation_id", "action", "target_type", "target_id", "details"],
-        sa.select(now, user_id, actor, claimed.c.operation_id, sa.literal(f"task.{recorded}"),
-                  sa.literal("mitigation_task"), sa.cast(claimed.c.id, sa.String), audit_details))
-    return sa.select(claimed).add_cte(history_rows.cte("claim_history"), audit_rows.cte("claim_audit"))
+# PostgreSQL: the UPDATE, its task-history row and its audit event in one statement
+# (data-modifying CTEs), answering with what the response shows. Written out by hand, not
+# built with SQLAlchemy: it runs on the raw psycopg connection (see _claim_postgres), and
+# psycopg caches its conversion of a query only below 4,096 characters (the built one had
+# 5,800 and was re-parsed on every claim). The rows written are those history.write makes
+# for a claim (tests/tasks/test_claims_fast.py compares them with the full path's); the
+# answer's names are those of queries.returned_columns() and the task's columns.
+# The claim's expiry: the slot of the task's priority in `priorities`, else the last.
+_SLOT = "coalesce(array_position(%(priorities)s::text[], t.priority), %(default_slot)s::int)"
+_HELD = ", ".join(f"'{status}'" for status in sorted(states.HELD_STATES))
+_RECORDED = states.RECORDED_AS["claim"]
+_CLAIM_POSTGRES = f"""
+WITH claimed AS (
+ UPDATE mitigation_tasks AS t SET status = '{states.CLAIMED}', claimed_by_user_id = %(user_id)s::int,
+  claimed_at = %(now)s, updated_at = %(now)s, claim_expires_at = (%(expiries)s::timestamptz[])[{_SLOT}]
+ WHERE t.id = %(task_id)s::int AND t.status = '{states.OPEN}' AND t.operation_id = ANY(%(operation_ids)s::int[])
+  AND string_to_array(btrim(t.expertise_tags), ' ') && %(tags)s::text[]
+  AND (SELECT count(*) FROM mitigation_tasks AS held WHERE held.claimed_by_user_id = %(user_id)s::int
+   AND held.status IN ({_HELD}) AND held.claim_expires_at >= %(now)s) < %(max_active)s::int
+ RETURNING t.*, (%(expiry_isos)s::text[])[{_SLOT}] AS expires_iso
+), history AS (
+ INSERT INTO mitigation_task_history (task_id, at, actor_user_id, actor, action, from_status, to_status,
+  comment, details)
+ SELECT id, %(now)s, %(user_id)s::int, %(actor)s::text, '{_RECORDED}', '{states.OPEN}', '{states.CLAIMED}',
+  %(comment)s::text, jsonb_build_object('expires_at', expires_iso) FROM claimed
+), audit AS (
+ INSERT INTO audit_events (at, actor_user_id, actor, operation_id, action, target_type, target_id, details)
+ SELECT %(now)s, %(user_id)s::int, %(actor)s::text, operation_id, 'task.{_RECORDED}', 'mitigation_task', id::text,
+  jsonb_strip_nulls(jsonb_build_object('rule_id', rule_id, 'from_status', '{states.OPEN}',
+   'to_status', '{states.CLAIMED}', 'expires_at', expires_iso, 'comment', %(comment)s::text))
+ FROM claimed
+)
+SELECT c.id, c.rule_id, c.sector, c.priority, c.status, c.scope, c.expertise_tags, c.due_at,
+ c.needs_review, c.review_reason, c.evidence, c.site_score_id, c.area_score_id, c.assessment_date,
+ c.claimed_by_user_id, c.claimed_at, c.claim_expires_at, c.created_at, c.updated_at,
+ x.title AS text_title, x.description AS text_description, s.site_code AS site_site_code,
+ s.name AS site_name, s.adm1_pcode AS site_adm1_pcode, s.adm2_pcode AS site_adm2_pcode,
+ s.adm3_pcode AS site_adm3_pcode, a.pcode AS area_pcode, o.code AS operation_code,
+ u.display_name AS holder_display_name
+FROM claimed AS c LEFT JOIN mitigation_rule_texts AS x ON x.id = c.rule_text_id
+ LEFT JOIN sites AS s ON s.id = c.site_id LEFT JOIN admin_areas AS a ON a.id = c.admin_area_id
+ LEFT JOIN operations AS o ON o.id = c.operation_id LEFT JOIN users AS u ON u.id = c.claimed_by_user_id
+"""
+_LOCK_USER_POSTGRES = "SELECT id FROM users WHERE id = %(user_id)s::int FOR UPDATE"
+_DATETIMES = ("due_at", "claimed_at", "claim_expires_at", "created_at", "updated_at")
+
+
+def _claim_postgres(session: Session, params: dict, commit: bool):
+    """The user-row lock, the claim and (with `commit`) COMMIT sent at once in psycopg's
+    pipeline mode, on the session's own connection and transaction: one round trip, where
+    BEGIN, the lock, the claim and COMMIT each waited for the server in turn. The server
+    still runs them in order, so the claim's count comes after the lock (READ COMMITTED:
+    a new snapshot per statement). An error in any of them aborts the rest and raises."""
+    connection = session.connection().connection.driver_connection
+    with connection.pipeline():
+        connection.cursor().execute(_LOCK_USER_POSTGRES, params)
+        claimed = connection.cursor(row_factory=namedtuple_row)
+        claimed.execute(_CLAIM_POSTGRES, params)
+        if commit:
+            connection.commit()  # SQLAlchemy's later commit then finds nothing to commit
+    row = claimed.fetchone()
+    if row is None:
+        return None
+    # As UTCDateTime reads them: in UTC whatever the connection's time zone.
+    return row._replace(**{name: as_utc(getattr(row, name)) for name in _DATETIMES})
 
 
 def assign(session: Session, task: MitigationTask, who: Acting, *, assignee: User, now: datetime,
