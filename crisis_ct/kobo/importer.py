@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.db import Database
+from crisis_ct.kobo.batch_prepare import prepare_batch
 from crisis_ct.kobo.batch_read import read_batch
 from crisis_ct.kobo.exports import ExportError, read_export
 from crisis_ct.kobo.forms import AssetRef, FormVersions
@@ -106,9 +107,10 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
                   progress: Callable[[int], None] | None = None) -> IngestTally:
     """Store batch after batch, one transaction each (a failure keeps the batches before it).
 
-    The next batch is taken from `record_batches` (for an export: parsed from the file) and
-    read (normalised) in a helper thread while the database stores the current one: the
-    server works on the other core, and the driver waits for it without holding the GIL.
+    The next batch is taken from `record_batches` (for an export: parsed from the file),
+    read (normalised) and prepared (its rows encoded, batch_prepare) in a helper thread
+    while the database stores the current one: the server works on the other core, and
+    the driver waits for it without holding the GIL.
     Exceptions of `record_batches` reach the caller when their batch is due.
     """
     with database.session() as session:
@@ -128,17 +130,19 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
         if batch is None:
             return None
         batch = list(batch)
-        return batch, read_batch(batch, specs, asset_uid=asset_uid, known_versions=known)
+        read = read_batch(batch, specs, asset_uid=asset_uid, known_versions=known)
+        return batch, read, prepare_batch(batch, read, operation_id=asset_ref.operation_id, asset_id=asset_ref.id,
+                                          asset_uid=asset_uid, via=via)
 
     tally = IngestTally()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
         upcoming = reader.submit(read_next)
         while (current := upcoming.result()) is not None:
-            batch, read = current
+            batch, read, prepared = current
             upcoming = reader.submit(read_next)
             with database.session() as session:
                 tally.add(Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m)
-                          .ingest(batch, read=read))
+                          .ingest(batch, read=read, prepared=prepared))
             if progress:
                 progress(len(batch))
     return tally

@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.db import is_postgres
+from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED_COLUMNS, RowTexts, chain_key
 from crisis_ct.kobo.batch_read import Read, Rejected, read_record
+from crisis_ct.kobo import copy_text as copytext
 from crisis_ct.kobo.forms import AssetRef, FormVersions
-from crisis_ct.kobo.ingest_sql import copy_rows, prefetch_statement
+from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
@@ -44,6 +46,7 @@ class _Ready:
     sub: NormalisedSubmission
     raw: Mapping
     match: object
+    texts: RowTexts | None
 
 
 @dataclass
@@ -54,15 +57,15 @@ class _Chain:
     site_ids: set[int] = field(default_factory=set)
     submission_id: int | None = None
     new: bool = True
+    # The prepared fixed columns of the submission `values` currently hold (None: encode
+    # them from `values`).
+    texts: RowTexts | None = None
 
 
-def chain_key(asset_uid: str, sub: NormalisedSubmission) -> str:
-    # Kobo's `_id` stays the same across edits; the root uuid too, where the server sends it.
-    if sub.kobo_id is not None:
-        return f"kobo:{asset_uid}:{sub.kobo_id}"
-    if sub.root_id:
-        return f"root:{sub.root_id}"
-    return f"instance:{sub.deprecated_id or sub.instance_id}"
+# COPY column order: what the Ingestor decides, then the prepared fixed part.
+_SUBMISSION_COPY_COLUMNS = ("id", "chain_key", "site_id", "matched_by", "version_count", "created_at",
+                            "updated_at", *SUBMISSION_FIXED_COLUMNS)
+_VERSION_COPY_COLUMNS = ("submission_id", "received_at", *VERSION_FIXED_COLUMNS)
 
 
 class Ingestor:
@@ -74,12 +77,14 @@ class Ingestor:
         self.sites = SiteMatcher(session, asset.operation_id, match_distance_m)
 
     # -- entry point ------------------------------------------------------------------------
-    def ingest(self, records: Sequence[Mapping], *, read: Sequence[Read | None] | None = None) -> list[Outcome]:
+    def ingest(self, records: Sequence[Mapping], *, read: Sequence[Read | None] | None = None,
+               prepared: Sequence[RowTexts | None] | None = None) -> list[Outcome]:
         """Store a batch in the caller's transaction; one outcome per record, in order.
 
         `read`: the records already read (batch_read.read_batch, one per record; None where
-        the reader could not tell the form version), so that this batch's reading could
-        overlap the storing of the one before it."""
+        the reader could not tell the form version), and `prepared`: their row texts
+        (batch_prepare.prepare_batch, made with this Ingestor's asset and `via`), so that
+        this batch's reading could overlap the storing of the one before it."""
         # A batch allocates tens of thousands of small objects that all stay alive until
         # it is stored; the cyclic GC would walk them (and the caller's records) again and
         # again for nothing, so it waits until the batch is done.
@@ -87,22 +92,29 @@ class Ingestor:
         if paused:
             gc.disable()
         try:
-            return self._ingest(records, read)
+            return self._ingest(records, read, prepared)
         finally:
             if paused:
                 gc.enable()
 
-    def _ingest(self, records: Sequence[Mapping], ready: Sequence[Read | None] | None) -> list[Outcome]:
+    def _ingest(self, records: Sequence[Mapping], ready: Sequence[Read | None] | None,
+                texts: Sequence[RowTexts | None] | None) -> list[Outcome]:
+        # One time for the batch's rows, as PostgreSQL's now() is one per transaction.
+        self._now = utcnow()
         if ready is None:
             read = [self._read(record) for record in records]
         else:
             read = [item if item is not None else self._read(record) for item, record in zip(ready, records)]
-        self._prefetch([item for item in read if isinstance(item, NormalisedSubmission)],
-                       {item.instance_id for item in read})
-        prepared = [self._match(item, record) if isinstance(item, NormalisedSubmission) else item
-                    for item, record in zip(read, records)]
+        if texts is None:
+            texts = [None] * len(records)
+        subs = [item for item in read if isinstance(item, NormalisedSubmission)]
+        keys = {text.chain_key if text is not None else chain_key(self.asset.asset_uid, item)
+                for item, text in zip(read, texts) if isinstance(item, NormalisedSubmission)}
+        self._prefetch(subs, {item.instance_id for item in read}, keys)
+        prepared = [self._match(item, record, text) if isinstance(item, NormalisedSubmission) else item
+                    for item, record, text in zip(read, records, texts)]
         outcomes: list[Outcome | None] = [
-            self._place(p.sub, p.raw, p.match) if isinstance(p, _Ready) else None for p in prepared]
+            self._place(p.sub, p.raw, p.match, p.texts) if isinstance(p, _Ready) else None for p in prepared]
         self._flush_chains(outcomes)
         for position, item in enumerate(prepared):
             if isinstance(item, Rejected):
@@ -118,7 +130,7 @@ class Ingestor:
         spec = self.forms.spec(version) if version is None or isinstance(version, str) else None
         return read_record(record, spec, asset_uid=self.asset.asset_uid, known_versions=self.forms.known)
 
-    def _match(self, sub: NormalisedSubmission, record: Mapping) -> _Ready | Rejected:
+    def _match(self, sub: NormalisedSubmission, record: Mapping, texts: RowTexts | None) -> _Ready | Rejected:
         site_id = self._site_ids.get(sub.site_code.strip()) if sub.site_code else None
         # A code missing from `site_ids` is known not to exist: only the location can match.
         match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match(None, sub.geopoint)
@@ -127,9 +139,9 @@ class Ingestor:
             return Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
                     f"No site matches: {where}, and no known site within "
                     f"{self.sites.max_distance_m:.0f} m of the location. Import the site, then replay.")
-        return _Ready(sub, record, match)
+        return _Ready(sub, record, match, texts)
 
-    def _prefetch(self, subs: list[NormalisedSubmission], instance_ids: set[str | None]) -> None:
+    def _prefetch(self, subs: list[NormalisedSubmission], instance_ids: set[str | None], keys: set[str]) -> None:
         """What the batch needs to know from the database, in one round trip: its sites (by
         the codes it names), the versions and submissions it may continue, and what of it
         was quarantined before."""
@@ -154,7 +166,7 @@ class Ingestor:
                 operation_id=self.asset.operation_id, asset_id=self.asset.id,
                 codes=sorted({s.site_code.strip() for s in subs if s.site_code}),
                 kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
-                keys=sorted({chain_key(self.asset.asset_uid, s) for s in subs}))
+                keys=sorted(keys))
         statement = prefetch_statement(is_postgres(self.session), bool(subs))
         for kind, text, other, row_id, kobo_id in self.session.execute(statement, params):
             if kind == "site":
@@ -170,25 +182,25 @@ class Ingestor:
             else:
                 self._quarantined[text] = (row_id, other)
 
-    def _find_chain(self, sub: NormalisedSubmission):
+    def _find_chain(self, sub: NormalisedSubmission, key: str):
         for candidate in (sub.deprecated_id, self._deprecated_by.get(sub.instance_id)):
             if candidate and candidate in self._version_owner:
                 return self._version_owner[candidate]
         if sub.kobo_id is not None and sub.kobo_id in self._chain_by_kobo:
             return self._chain_by_kobo[sub.kobo_id]
-        return self._chain_by_key.get(chain_key(self.asset.asset_uid, sub))
+        return self._chain_by_key.get(key)
 
-    def _place(self, sub: NormalisedSubmission, raw: Mapping, match) -> Outcome:
+    def _place(self, sub: NormalisedSubmission, raw: Mapping, match, texts: RowTexts | None) -> Outcome:
         if sub.instance_id in self._version_owner:
             return Outcome(DUPLICATE, sub.instance_id, submission_id=_id_or_none(self._version_owner[sub.instance_id]))
-        handle = self._find_chain(sub)
+        key = texts.chain_key if texts is not None else chain_key(self.asset.asset_uid, sub)
+        handle = self._find_chain(sub, key)
         superseded = sub.instance_id in self._deprecated_by
         values = self._submission_values(sub, match)
         if handle is None:
             handle = object()
-            self._chains[handle] = _Chain(values={**values, "chain_key": chain_key(self.asset.asset_uid, sub),
-                                                  "version_count": 1, "created_at": values["updated_at"]},
-                                          site_ids={match.site_id})
+            values.update(chain_key=key, version_count=1, created_at=self._now)
+            self._chains[handle] = _Chain(values=values, site_ids={match.site_id}, texts=texts)
             status = STORED
         else:
             chain = self._chains.get(handle)
@@ -199,6 +211,7 @@ class Ingestor:
                 status = HISTORY
             else:
                 chain.values.update(values)
+                chain.texts = texts  # now this version's columns
                 chain.site_ids.add(match.site_id)
                 status = UPDATED
         self._version_owner[sub.instance_id] = handle
@@ -206,8 +219,8 @@ class Ingestor:
             self._deprecated_by[sub.deprecated_id] = sub.instance_id
         if sub.kobo_id is not None:
             self._chain_by_kobo.setdefault(sub.kobo_id, handle)
-        self._versions.append({"handle": handle, "instance_id": sub.instance_id,
-                               "deprecated_id": sub.deprecated_id, "raw": dict(raw)})
+        # The raw record is copied (dict(raw)) only if it is written from here.
+        self._versions.append((handle, sub, raw, texts))
         return Outcome(status, sub.instance_id, submission_id=_id_or_none(handle))
 
     def _submission_values(self, sub: NormalisedSubmission, match) -> dict:
@@ -216,55 +229,74 @@ class Ingestor:
             "instance_id": sub.instance_id, "site_id": match.site_id, "matched_by": match.matched_by,
             "assessment_date": sub.assessment_date, "submitted_at": sub.submitted_at, "ki_role": sub.ki_role,
             "ki_sex": sub.ki_sex, "form_version": sub.form_version, "answers": sub.answers,
-            "received_via": self.via, "updated_at": utcnow(),
+            "received_via": self.via, "updated_at": self._now,
         }
 
     def _flush_chains(self, outcomes: list[Outcome | None]) -> None:
         if not self._chains:
             return
-        new = [(h, c) for h, c in self._chains.items() if c.new]
+        new = [c for c in self._chains.values() if c.new]
         if new:
-            ids = self._insert_submissions([c.values for _, c in new])
-            for (handle, chain), submission_id in zip(new, ids):
+            for chain, submission_id in zip(new, self._insert_submissions(new)):
                 chain.submission_id = submission_id
         for handle, chain in self._chains.items():
             if not chain.new:
                 self._update_existing(chain)
             self._touched_sites |= chain.site_ids
         resolved = {h: c.submission_id for h, c in self._chains.items()}
-        self._insert_versions([
-            {"submission_id": resolved.get(v["handle"], v["handle"]), "instance_id": v["instance_id"],
-             "deprecated_id": v["deprecated_id"], "raw": v["raw"], "received_via": self.via,
-             "received_at": utcnow()}
-            for v in self._versions])
+        self._insert_versions([(resolved.get(handle, handle), sub, raw, texts)
+                               for handle, sub, raw, texts in self._versions])
         for index, outcome in enumerate(outcomes):
             if outcome is not None and outcome.submission_id is None and outcome.status != DUPLICATE:
                 handle = self._version_owner.get(outcome.instance_id)
                 outcomes[index] = Outcome(outcome.status, outcome.instance_id,
                                           submission_id=resolved.get(handle, _id_or_none(handle)))
 
-    def _insert_submissions(self, values: list[dict]) -> list[int]:
+    def _copies(self, count: int) -> bool:
+        """Whether rows go in by COPY: batches on PostgreSQL (a single row is an INSERT)."""
+        return count > 1 and is_postgres(self.session)
+
+    def _insert_submissions(self, chains: list[_Chain]) -> list[int]:
         """Insert new submissions; their ids, in order."""
-        if not is_postgres(self.session) or len(values) == 1:
+        if not self._copies(len(chains)):
             # The table, not the mapped class: Core's insert skips the ORM's bulk machinery,
             # a millisecond of a webhook request.
             table = Submission.__table__
             return list(self.session.scalars(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values).all())
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [chain.values for chain in chains]).all())
         # Ids drawn from the sequence first let COPY do the insert: INSERT … RETURNING of a
         # batch goes out as one statement with ~17,000 parameters, whose SQL the driver
         # parses slower than the server inserts the rows.
         ids = list(self.session.scalars(sa.text(
             "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(values)}))
-        copy_rows(self.session, Submission.__table__, [{**row, "id": id_} for row, id_ in zip(values, ids)])
+            {"n": len(chains)}))
+        now = copytext.field(self._now)
+        lines = []
+        for chain, id_ in zip(chains, ids):
+            values = chain.values
+            fixed = chain.texts.submission if chain.texts is not None else "\t".join(
+                copytext.json_field(values[name]) if name == "answers" else copytext.field(values[name])
+                for name in SUBMISSION_FIXED_COLUMNS)
+            lines.append(f"{id_}\t{copytext.escape(values['chain_key'])}\t{values['site_id']}\t{copytext.escape(values['matched_by'])}"
+                         f"\t{values['version_count']}\t{now}\t{now}\t{fixed}\n")
+        copy_text(self.session, "submissions", _SUBMISSION_COPY_COLUMNS, "".join(lines))
         return ids
 
-    def _insert_versions(self, rows: list[dict]) -> None:
-        if is_postgres(self.session) and len(rows) > 1:
-            copy_rows(self.session, SubmissionVersion.__table__, rows)
-        else:
-            self.session.execute(sa.insert(SubmissionVersion.__table__), rows)
+    def _insert_versions(self, versions: list[tuple]) -> None:
+        """Insert the versions received: (submission id, submission, raw record, texts)."""
+        if not self._copies(len(versions)):
+            self.session.execute(sa.insert(SubmissionVersion.__table__), [
+                {"submission_id": submission_id, "instance_id": sub.instance_id, "deprecated_id": sub.deprecated_id,
+                 "raw": dict(raw), "received_via": self.via, "received_at": self._now}
+                for submission_id, sub, raw, _ in versions])
+            return
+        now, via = copytext.field(self._now), copytext.escape(self.via)
+        copy_text(self.session, "submission_versions", _VERSION_COPY_COLUMNS, "".join([
+            f"{submission_id}\t{now}\t{texts.version}\n" if texts is not None else
+            f"{submission_id}\t{now}\t{copytext.escape(sub.instance_id)}\t{copytext.field(sub.deprecated_id)}\t"
+            f"{copytext.json_field(dict(raw))}\t{via}\n"
+            for submission_id, sub, raw, texts in versions]))
 
     def _update_existing(self, chain: _Chain) -> None:
         submission = self.session.get(Submission, chain.submission_id)

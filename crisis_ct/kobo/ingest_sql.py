@@ -1,19 +1,16 @@
-"""The Ingestor's SQL: its one-round-trip prefetch, and COPY of whole rows on PostgreSQL."""
+"""The Ingestor's SQL: its one-round-trip prefetch, and COPY of encoded rows on PostgreSQL."""
 from __future__ import annotations
 
 from typing import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from crisis_ct.db import json_dumps
 from crisis_ct.geography.models import Site
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionVersion
-from crisis_ct.timeutil import as_utc
-from crisis_ct.types import UTCDateTime
 
-__all__ = ["copy_rows", "prefetch_statement"]
+__all__ = ["copy_text", "prefetch_statement"]
 
 _PREFETCH_STATEMENTS: dict[tuple[bool, bool], sa.CompoundSelect | sa.Select] = {}
 
@@ -70,22 +67,14 @@ def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
                      ).where(where)
 
 
-def copy_rows(session: Session, table: sa.Table, rows: Sequence[dict]) -> None:
-    """PostgreSQL COPY of whole rows into `table`, in the session's transaction, with
-    values converted as the column types would (JSON text, aware UTC datetimes)."""
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, (sa.JSON, JSONB))
-                    or isinstance(getattr(table.c[name].type, "impl", None), sa.JSON)}
-    time_columns = {name for name in columns if isinstance(table.c[name].type, UTCDateTime)}
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+def copy_text(session: Session, table: str, columns: Sequence[str], text: str) -> None:
+    """PostgreSQL COPY of rows already encoded as COPY text (copy_text.py), in the session's
+    transaction: one write, so the sending thread does no per-row work."""
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     session.flush()
     connection = session.connection()
     try:
-        # A converter per column, chosen once rather than per value (two set lookups each).
-        converters = [(name, json_dumps if name in json_columns else as_utc if name in time_columns else None)
-                      for name in columns]
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([convert(row[name]) if convert else row[name] for name, convert in converters])
+            copy.write(text)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise sa.exc.DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc
