@@ -329,9 +329,11 @@ def _claim_postgres(session: Session, params: dict, commit: bool):
     a new snapshot per statement). An error in any of them aborts the rest and raises."""
     connection = session.connection().connection.driver_connection
     with connection.pipeline():
-        connection.cursor().execute(_LOCK_USER_POSTGRES, params)
+        # prepare=True: planned once per connection (the worker's warm-up does it), where
+        # psycopg would send the text and have it planned on each of the first five claims.
+        connection.cursor().execute(_LOCK_USER_POSTGRES, params, prepare=True)
         claimed = connection.cursor(row_factory=namedtuple_row)
-        claimed.execute(_CLAIM_POSTGRES, params)
+        claimed.execute(_CLAIM_POSTGRES, params, prepare=True)
         if commit:
             connection.commit()  # SQLAlchemy's later commit then finds nothing to commit
     row = claimed.fetchone()
