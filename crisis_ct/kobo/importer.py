@@ -8,7 +8,7 @@ twice: the Ingestor recognises what it already has).
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
@@ -24,8 +24,11 @@ from crisis_ct.kobo.exports import ExportError, read_export
 from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest import DUPLICATE, HISTORY, QUARANTINED, STORED, UPDATED, Ingestor, Outcome
 from crisis_ct.kobo.models import KoboAsset
+from crisis_ct.kobo.turns import Turns
 
 BATCH_SIZE = 1000
+# The helper thread reads this many records between turns (~1 ms of work).
+READ_STEP = 25
 
 __all__ = ["BATCH_SIZE", "ExportError", "ImportError_", "IngestTally", "batches", "import_export",
            "rescore_queued_sites", "store_batch", "store_batches"]
@@ -110,7 +113,8 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
     The next batch is taken from `record_batches` (for an export: parsed from the file),
     read (normalised) and prepared (its rows encoded, batch_prepare) in a helper thread
     while the database stores the current one: the server works on the other core, and
-    the driver waits for it without holding the GIL.
+    the driver waits for it without holding the GIL. The helper runs only in those waits
+    (turns.Turns), so that it does not slow the storing thread's own Python.
     Exceptions of `record_batches` reach the caller when their batch is due.
     """
     with database.session() as session:
@@ -130,22 +134,39 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
         if batch is None:
             return None
         batch = list(batch)
-        read = read_batch(batch, specs, asset_uid=asset_uid, known_versions=known)
-        return batch, read, prepare_batch(batch, read, operation_id=asset_ref.operation_id, asset_id=asset_ref.id,
-                                          asset_uid=asset_uid, via=via)
+        read, prepared = [], []
+        for start in range(0, len(batch), READ_STEP):
+            turns.pause()
+            part = batch[start:start + READ_STEP]
+            part_read = read_batch(part, specs, asset_uid=asset_uid, known_versions=known)
+            read += part_read
+            prepared += prepare_batch(part, part_read, operation_id=asset_ref.operation_id, asset_id=asset_ref.id,
+                                      asset_uid=asset_uid, via=via)
+        return batch, read, prepared
 
     tally = IngestTally()
+    turns = Turns()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
         upcoming = reader.submit(read_next)
-        while (current := upcoming.result()) is not None:
-            batch, read, prepared = current
-            upcoming = reader.submit(read_next)
-            with database.session() as session:
-                tally.add(Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m)
-                          .ingest(batch, read=read, prepared=prepared))
-            if progress:
-                progress(len(batch))
+        try:
+            while (current := _next_batch(upcoming, turns)) is not None:
+                batch, read, prepared = current
+                upcoming = reader.submit(read_next)
+                with database.session() as session:
+                    tally.add(Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m,
+                                       waiting=turns.waiting).ingest(batch, read=read, prepared=prepared))
+                    with turns.waiting():
+                        session.commit()
+                if progress:
+                    progress(len(batch))
+        finally:
+            turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
     return tally
+
+
+def _next_batch(upcoming: Future, turns: Turns):
+    with turns.waiting():  # the helper may still be reading: let it
+        return upcoming.result()
 
 
 def rescore_queued_sites(database: Database) -> int:

@@ -10,8 +10,9 @@ nothing is dropped.
 from __future__ import annotations
 
 import gc
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, ContextManager, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -69,8 +70,12 @@ _VERSION_COPY_COLUMNS = ("submission_id", "received_at", *VERSION_FIXED_COLUMNS)
 
 
 class Ingestor:
-    def __init__(self, session: Session, asset: KoboAsset | AssetRef, *, via: str, match_distance_m: float = 500.0):
+    def __init__(self, session: Session, asset: KoboAsset | AssetRef, *, via: str, match_distance_m: float = 500.0,
+                 waiting: Callable[[], ContextManager] = nullcontext):
+        """`waiting`: entered around the batch's waits for the database (turns.Turns.waiting
+        lets the bulk import's helper thread run in them)."""
         self.session = session
+        self._waiting = waiting
         self.asset = asset
         self.via = via
         self.forms = FormVersions(session, asset)
@@ -120,7 +125,8 @@ class Ingestor:
             if isinstance(item, Rejected):
                 outcomes[position] = self._quarantine(item)
         self._resolve_quarantined([o for o in outcomes if o and o.status in (STORED, UPDATED, HISTORY, DUPLICATE)])
-        enqueue_sites(self.session, self._touched_sites)
+        with self._waiting():
+            enqueue_sites(self.session, self._touched_sites)
         return outcomes  # type: ignore[return-value]
 
     # -- steps --------------------------------------------------------------------------------
@@ -168,7 +174,9 @@ class Ingestor:
                 kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
                 keys=sorted(keys))
         statement = prefetch_statement(is_postgres(self.session), bool(subs))
-        for kind, text, other, row_id, kobo_id in self.session.execute(statement, params):
+        with self._waiting():
+            rows = self.session.execute(statement, params).all()
+        for kind, text, other, row_id, kobo_id in rows:
             if kind == "site":
                 self._site_ids[text] = row_id
             elif kind == "version":
@@ -268,9 +276,10 @@ class Ingestor:
         # Ids drawn from the sequence first let COPY do the insert: INSERT … RETURNING of a
         # batch goes out as one statement with ~17,000 parameters, whose SQL the driver
         # parses slower than the server inserts the rows.
-        ids = list(self.session.scalars(sa.text(
-            "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(chains)}))
+        with self._waiting():
+            ids = list(self.session.scalars(sa.text(
+                "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(chains)}))
         now = copytext.field(self._now)
         lines = []
         for chain, id_ in zip(chains, ids):
@@ -280,7 +289,9 @@ class Ingestor:
                 for name in SUBMISSION_FIXED_COLUMNS)
             lines.append(f"{id_}\t{copytext.escape(values['chain_key'])}\t{values['site_id']}\t{copytext.escape(values['matched_by'])}"
                          f"\t{values['version_count']}\t{now}\t{now}\t{fixed}\n")
-        copy_text(self.session, "submissions", _SUBMISSION_COPY_COLUMNS, "".join(lines))
+        text = "".join(lines)
+        with self._waiting():
+            copy_text(self.session, "submissions", _SUBMISSION_COPY_COLUMNS, text)
         return ids
 
     def _insert_versions(self, versions: list[tuple]) -> None:
@@ -292,11 +303,13 @@ class Ingestor:
                 for submission_id, sub, raw, _ in versions])
             return
         now, via = copytext.field(self._now), copytext.escape(self.via)
-        copy_text(self.session, "submission_versions", _VERSION_COPY_COLUMNS, "".join([
+        text = "".join([
             f"{submission_id}\t{now}\t{texts.version}\n" if texts is not None else
             f"{submission_id}\t{now}\t{copytext.escape(sub.instance_id)}\t{copytext.field(sub.deprecated_id)}\t"
             f"{copytext.json_field(dict(raw))}\t{via}\n"
-            for submission_id, sub, raw, texts in versions]))
+            for submission_id, sub, raw, texts in versions])
+        with self._waiting():
+            copy_text(self.session, "submission_versions", _VERSION_COPY_COLUMNS, text)
 
     def _update_existing(self, chain: _Chain) -> None:
         submission = self.session.get(Submission, chain.submission_id)
