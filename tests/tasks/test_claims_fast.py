@@ -230,3 +230,17 @@ def test_a_served_worker_warms_its_connections_without_changing_anything(databas
         assert response.status_code == 200
     finally:
         app.extensions["crisis_ct_db"].dispose()
+
+
+@pytest.mark.parametrize("tag, matches", [('a,b"{c}', True), ("a", False)])
+def test_tags_with_punctuation_match_only_themselves(database, world, tag, matches):  # noqa: F811
+    # PostgreSQL gets the tags as one array literal: a comma, quote or brace in a tag must
+    # stay inside that tag, as Python's set intersection (the full path) sees it.
+    user = _user(database, "cp@op1.org")
+    task_id = world["m05"]["S0"]
+    _set_task(database, task_id, expertise_tags=' a,b"{c} ')
+    with database.session() as session:
+        row = claims.claim_open_task(session, task_id, Acting(Actor(user.id, user.email), "expert", (tag,)),
+                                     operation_ids=[_operation_id(database, "op1")], now=utcnow(), terms=TERMS,
+                                     max_active=5)
+        assert (row is not None) == matches
