@@ -129,7 +129,11 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
     specs = {version: spec for version, spec in specs.items() if spec is not None}
     iterator = iter(record_batches)
 
-    def read_next():
+    def read_next(done: list):
+        # The batch stored before last, with its Ingestor: freed here, in the helper's turn,
+        # not by the storing thread (a few microseconds a record of deallocation).
+        turns.pause()
+        done.clear()
         batch = next(iterator, None)
         if batch is None:
             return None
@@ -147,18 +151,23 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
     tally = IngestTally()
     turns = Turns()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
-        upcoming = reader.submit(read_next)
+        upcoming = reader.submit(read_next, [])
+        done: list = []
         try:
             while (current := _next_batch(upcoming, turns)) is not None:
                 batch, read, prepared = current
-                upcoming = reader.submit(read_next)
+                upcoming = reader.submit(read_next, done)
                 with database.session() as session:
-                    tally.add(Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m,
-                                       waiting=turns.waiting).ingest(batch, read=read, prepared=prepared))
+                    ingestor = Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m,
+                                        waiting=turns.waiting)
+                    outcomes = ingestor.ingest(batch, read=read, prepared=prepared)
                     with turns.waiting():
                         session.commit()
+                tally.add(outcomes)
                 if progress:
                     progress(len(batch))
+                # Kept alive until the helper frees them (see read_next).
+                done = [current, ingestor, outcomes]
         finally:
             turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
     return tally

@@ -22,7 +22,7 @@ from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED
 from crisis_ct.kobo.batch_read import Read, Rejected, read_record
 from crisis_ct.kobo import copy_text as copytext
 from crisis_ct.kobo.forms import AssetRef, FormVersions
-from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
+from crisis_ct.kobo.ingest_sql import array_literal, copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
@@ -173,7 +173,11 @@ class Ingestor:
                 codes=sorted({s.site_code.strip() for s in subs if s.site_code}),
                 kobo_ids=sorted({s.kobo_id for s in subs if s.kobo_id is not None}),
                 keys=sorted(keys))
-        statement = prefetch_statement(is_postgres(self.session), bool(subs))
+        postgres = is_postgres(self.session)
+        if postgres:
+            params = {name: array_literal(value) if isinstance(value, list) else value
+                      for name, value in params.items()}
+        statement = prefetch_statement(postgres, bool(subs))
         with self._waiting():
             rows = self.session.execute(statement, params).all()
         for kind, text, other, row_id, kobo_id in rows:
