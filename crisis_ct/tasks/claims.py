@@ -9,12 +9,14 @@ takes the write lock at BEGIN (crisis_ct.db).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Sequence
 
 import sqlalchemy as sa
+from psycopg import Pipeline
 from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -337,14 +339,18 @@ def _claim_postgres(session: Session, params: dict, commit: bool):
     still runs them in order, so the claim's count comes after the lock (READ COMMITTED:
     a new snapshot per statement). An error in any of them aborts the rest and raises."""
     connection = session.connection().connection.driver_connection
-    with connection.pipeline():
+    # Pipeline mode needs libpq 14 or later; without it the same calls run one by one.
+    with connection.pipeline() if Pipeline.is_supported() else nullcontext():
         # prepare=True: planned once per connection (the worker's warm-up does it), where
         # psycopg would send the text and have it planned on each of the first five claims.
         connection.cursor().execute(_LOCK_USER_POSTGRES, params, prepare=True)
         claimed = connection.cursor(row_factory=namedtuple_row)
         claimed.execute(_CLAIM_POSTGRES, params, prepare=True)
         if commit:
-            connection.commit()  # SQLAlchemy's later commit then finds nothing to commit
+            # As a statement, not connection.commit(): that would wait for the server there,
+            # and leaving the pipeline would then wait once more. SQLAlchemy's later commit
+            # finds nothing to commit (psycopg reads the transaction state from the server).
+            connection.cursor().execute("COMMIT", prepare=False)
     row = claimed.fetchone()
     if row is None:
         return None
