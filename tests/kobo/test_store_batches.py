@@ -93,3 +93,54 @@ def test_dates_in_answers_are_stored_as_iso_text(database, world):
         answers = session.scalar(sa.select(Submission.answers).where(Submission.kobo_id == record["_id"]))
     assert answers["assessment_date"] == record["site/assessment_date"]
     assert answers["start"] == "2026-11-01T15:56:00+00:00" == record["start"].replace(".000", "")
+
+
+def test_special_characters_are_stored_verbatim_and_recognised_when_sent_again(database, world):
+    maker = SubmissionMaker(seed=19)
+    awkward = 'tab\there, new\nline, back\\slash, "quoted", ünïcode'
+    record = {**maker.make("S1"), "site/enumerator_team": awkward, "meta/instanceID": 'uuid:odd"id\\1',
+              "extra\tkey": awkward}
+    other = maker.make("S2")
+    first = store_batches(database, ASSET_UID, [[record, other]], via="import")
+    again = store_batches(database, ASSET_UID, [[record, other]], via="import")
+    assert (first.stored, again.duplicates, again.stored) == (2, 2, 0)
+    with database.session() as session:
+        stored = session.scalar(sa.select(Submission).where(Submission.kobo_id == record["_id"]))
+        raw = session.scalar(sa.select(SubmissionVersion.raw).where(
+            SubmissionVersion.instance_id == record["meta/instanceID"]))
+    assert stored.instance_id == record["meta/instanceID"]
+    assert stored.answers["enumerator_team"] == awkward.strip()
+    assert raw == record
+
+
+def test_an_edit_in_the_same_batch_as_its_original_leaves_one_submission_with_the_edit(database, world):
+    maker = SubmissionMaker(seed=20)
+    original = maker.make("S1")
+    edit = make_edit(original, {"site/ki_role": "women_rep"}, rng=random.Random(3))
+    tally = store_batches(database, ASSET_UID, [[original, maker.make("S2"), edit]], via="import")
+    assert (tally.stored, tally.updated) == (2, 1)
+    with database.session() as session:
+        stored = session.scalar(sa.select(Submission).where(Submission.kobo_id == original["_id"]))
+        versions = session.scalar(sa.select(sa.func.count()).select_from(SubmissionVersion)
+                                  .where(SubmissionVersion.submission_id == stored.id))
+    assert (stored.instance_id, stored.ki_role, stored.version_count, versions) == (
+        edit["meta/instanceID"], "women_rep", 2, 2)
+    assert stored.chain_key == f"kobo:{ASSET_UID}:{original['_id']}"
+
+
+def test_a_failing_batch_reaches_the_caller_and_keeps_the_batches_before_it(database, world, monkeypatch):
+    maker = SubmissionMaker(seed=21)
+    calls = []
+    real_ingest = Ingestor.ingest
+
+    def failing_second(self, records, **kwargs):
+        calls.append(len(records))
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real_ingest(self, records, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "ingest", failing_second)
+    records = [maker.make(f"S{1 + i % 4}") for i in range(6)]
+    with pytest.raises(RuntimeError, match="went away"):
+        store_batches(database, ASSET_UID, batches(records, 2), via="import")
+    assert count(database, Submission) == 2
