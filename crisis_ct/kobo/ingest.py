@@ -281,19 +281,20 @@ class Ingestor:
         # batch goes out as one statement with ~17,000 parameters, whose SQL the driver
         # parses slower than the server inserts the rows.
         with self._waiting():
-            ids = list(self.session.scalars(sa.text(
+            ids = self.session.scalars(sa.text(
                 "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) FROM generate_series(1, :n)"),
-                {"n": len(chains)}))
-        now = copytext.field(self._now)
+                {"n": len(chains)}).all()
+        now = copytext.field(self._now).encode()
         lines = []
         for chain, id_ in zip(chains, ids):
             values = chain.values
             fixed = chain.texts.submission if chain.texts is not None else "\t".join(
                 copytext.json_field(values[name]) if name == "answers" else copytext.field(values[name])
-                for name in SUBMISSION_FIXED_COLUMNS)
-            lines.append(f"{id_}\t{copytext.escape(values['chain_key'])}\t{values['site_id']}\t{copytext.escape(values['matched_by'])}"
-                         f"\t{values['version_count']}\t{now}\t{now}\t{fixed}\n")
-        text = "".join(lines)
+                for name in SUBMISSION_FIXED_COLUMNS).encode()
+            lines.append(b"%d\t%b\t%d\t%b\t%d\t%b\t%b\t%b\n" % (
+                id_, copytext.escape(values["chain_key"]).encode(), values["site_id"],
+                copytext.escape(values["matched_by"]).encode(), values["version_count"], now, now, fixed))
+        text = b"".join(lines)
         with self._waiting():
             copy_text(self.session, "submissions", _SUBMISSION_COPY_COLUMNS, text)
         return ids
@@ -306,11 +307,12 @@ class Ingestor:
                  "raw": dict(raw), "received_via": self.via, "received_at": self._now}
                 for submission_id, sub, raw, _ in versions])
             return
-        now, via = copytext.field(self._now), copytext.escape(self.via)
-        text = "".join([
-            f"{submission_id}\t{now}\t{texts.version}\n" if texts is not None else
-            f"{submission_id}\t{now}\t{copytext.escape(sub.instance_id)}\t{copytext.field(sub.deprecated_id)}\t"
-            f"{copytext.json_field(dict(raw))}\t{via}\n"
+        now, via = copytext.field(self._now).encode(), copytext.escape(self.via)
+        text = b"".join([
+            b"%d\t%b\t%b\n" % (submission_id, now, texts.version) if texts is not None else
+            b"%d\t%b\t%b\n" % (submission_id, now, "\t".join((
+                copytext.escape(sub.instance_id), copytext.field(sub.deprecated_id),
+                copytext.json_field(dict(raw)), via)).encode())
             for submission_id, sub, raw, texts in versions])
         with self._waiting():
             copy_text(self.session, "submission_versions", _VERSION_COPY_COLUMNS, text)

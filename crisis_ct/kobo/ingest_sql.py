@@ -93,14 +93,17 @@ def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
                      ).where(where)
 
 
-def copy_text(session: Session, table: str, columns: Sequence[str], text: str) -> None:
-    """PostgreSQL COPY of rows already encoded as COPY text (copy_text.py), in the session's
-    transaction: one write, so the sending thread does no per-row work."""
+def copy_text(session: Session, table: str, columns: Sequence[str], text: bytes) -> None:
+    """PostgreSQL COPY of rows already encoded as COPY text (copy_text.py, UTF-8), in the
+    session's transaction: one write, so the sending thread does no per-row work."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     session.flush()
     connection = session.connection()
+    driver = connection.connection.driver_connection
+    if driver.info.encoding != "utf-8":  # then psycopg encodes the text for the connection
+        text = text.decode()
     try:
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
             copy.write(text)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise sa.exc.DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error) from exc

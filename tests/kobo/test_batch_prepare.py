@@ -29,8 +29,8 @@ def test_without_kobos_id_the_chain_key_is_the_root_uuid_or_the_first_instance()
 def test_row_texts_hold_one_field_per_fixed_column():
     record = SubmissionMaker(seed=2).make("S1")
     texts = row_texts(read_one(record), record, operation_id=7, asset_id=3, asset_uid=ASSET_UID, via="import")
-    submission = texts.submission.split("\t")
-    version = texts.version.split("\t")
+    submission = texts.submission.decode().split("\t")
+    version = texts.version.decode().split("\t")
     assert len(submission) == len(SUBMISSION_FIXED_COLUMNS) and len(version) == len(VERSION_FIXED_COLUMNS)
     assert submission[:4] == ["7", "3", str(record["_id"]), record["meta/instanceID"]]
     assert submission[-1] == version[-1] == "import"
