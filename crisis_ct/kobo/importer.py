@@ -8,6 +8,7 @@ twice: the Ingestor recognises what it already has).
 """
 from __future__ import annotations
 
+import gc
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -29,6 +30,7 @@ from crisis_ct.kobo.turns import Turns
 BATCH_SIZE = 1000
 # The helper thread reads this many records between turns (~1 ms of work).
 READ_STEP = 25
+COLLECT_EVERY = 50  # batches
 
 __all__ = ["BATCH_SIZE", "ExportError", "ImportError_", "IngestTally", "batches", "import_export",
            "rescore_queued_sites", "store_batch", "store_batches"]
@@ -150,27 +152,47 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
 
     tally = IngestTally()
     turns = Turns()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
-        upcoming = reader.submit(read_next, [])
-        done: list = []
-        try:
-            while (current := _next_batch(upcoming, turns)) is not None:
-                batch, read, prepared = current
-                upcoming = reader.submit(read_next, done)
-                with database.session() as session:
-                    ingestor = Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m,
-                                        waiting=turns.waiting)
-                    outcomes = ingestor.ingest(batch, read=read, prepared=prepared)
-                    with turns.waiting():
-                        session.commit()
-                tally.add(outcomes)
-                if progress:
-                    progress(len(batch))
-                # Kept alive until the helper frees them (see read_next).
-                done = [current, ingestor, outcomes]
-        finally:
-            turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
+    # No cyclic garbage collection while batches are in flight: each collection would walk
+    # the ~100,000 objects of the batch being read and the one being stored (a collection
+    # a batch, ~4 us a record in all). Their memory goes by reference counting; the few
+    # cycles a batch leaves (its session) are collected every COLLECT_EVERY batches.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
+            try:
+                _store_all(database, asset_ref, reader, read_next, turns, tally, via=via,
+                           match_distance_m=match_distance_m, progress=progress, collecting=collecting)
+            finally:
+                turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
+    finally:
+        if collecting:
+            gc.enable()
     return tally
+
+
+def _store_all(database: Database, asset_ref: AssetRef, reader: ThreadPoolExecutor, read_next, turns: Turns,
+               tally: IngestTally, *, via: str, match_distance_m: float, progress, collecting: bool) -> None:
+    upcoming = reader.submit(read_next, [])
+    done: list = []
+    stored = 0
+    while (current := _next_batch(upcoming, turns)) is not None:
+        batch, read, prepared = current
+        upcoming = reader.submit(read_next, done)
+        with database.session() as session:
+            ingestor = Ingestor(session, asset_ref, via=via, match_distance_m=match_distance_m,
+                                waiting=turns.waiting)
+            outcomes = ingestor.ingest(batch, read=read, prepared=prepared)
+            with turns.waiting():
+                session.commit()
+        tally.add(outcomes)
+        if progress:
+            progress(len(batch))
+        stored += 1
+        if collecting and stored % COLLECT_EVERY == 0:
+            gc.collect(1)
+        # Kept alive until the helper frees them (see read_next).
+        done = [current, ingestor, outcomes]
 
 
 def _next_batch(upcoming: Future, turns: Turns):

@@ -2,6 +2,7 @@
 the current one is stored), and what the stored payloads look like."""
 from __future__ import annotations
 
+import gc
 import random
 
 import pytest
@@ -144,3 +145,14 @@ def test_a_failing_batch_reaches_the_caller_and_keeps_the_batches_before_it(data
     with pytest.raises(RuntimeError, match="went away"):
         store_batches(database, ASSET_UID, batches(records, 2), via="import")
     assert count(database, Submission) == 2
+
+
+def test_garbage_collection_is_back_on_after_a_run_that_failed(database, world):
+    def source():
+        yield [SubmissionMaker(seed=22).make("S1")]
+        raise ValueError("export cut short")
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        store_batches(database, ASSET_UID, source(), via="import")
+    assert gc.isenabled()
