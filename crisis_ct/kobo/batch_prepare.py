@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from crisis_ct.kobo.copy_text import escape, field, json_field
+from crisis_ct.kobo.copy_text import escape, field, json_bytes
 from crisis_ct.kobo.normalise import NormalisedSubmission
 
 __all__ = ["SUBMISSION_FIXED_COLUMNS", "VERSION_FIXED_COLUMNS", "RowTexts", "chain_key", "prepare_batch",
@@ -45,14 +45,15 @@ def chain_key(asset_uid: str, sub: NormalisedSubmission) -> str:
 
 def row_texts(sub: NormalisedSubmission, raw: Mapping, *, operation_id: int, asset_id: int, asset_uid: str,
               via: str) -> RowTexts:
-    via_text = escape(via)
+    via_field = b"\t" + escape(via).encode()
     instance_id = escape(sub.instance_id)
+    # The JSON payloads go in as orjson wrote them (bytes); the small fields before them as text.
     submission = "\t".join((
         str(operation_id), str(asset_id), field(sub.kobo_id), instance_id, field(sub.assessment_date),
-        field(sub.submitted_at), field(sub.ki_role), field(sub.ki_sex), field(sub.form_version),
-        json_field(sub.answers), via_text)).encode()
+        field(sub.submitted_at), field(sub.ki_role), field(sub.ki_sex), field(sub.form_version), ""
+    )).encode() + json_bytes(sub.answers) + via_field
     payload = raw if type(raw) is dict else dict(raw)  # as stored: a JSON object
-    version = "\t".join((instance_id, field(sub.deprecated_id), json_field(payload), via_text)).encode()
+    version = (instance_id + "\t" + field(sub.deprecated_id) + "\t").encode() + json_bytes(payload) + via_field
     return RowTexts(chain_key(asset_uid, sub), submission, version)
 
 

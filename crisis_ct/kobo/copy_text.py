@@ -13,7 +13,7 @@ import orjson
 
 from crisis_ct.timeutil import as_utc
 
-__all__ = ["NULL", "escape", "field", "json_field", "line"]
+__all__ = ["NULL", "escape", "field", "json_bytes", "json_field", "line"]
 
 NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
@@ -33,6 +33,12 @@ def json_field(value: object) -> str:
     control characters inside strings, so only backslashes need doubling."""
     text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+def json_bytes(value: object) -> bytes:
+    """json_field as UTF-8 bytes, without decoding orjson's output only to encode it again."""
+    data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    return data.replace(b"\\", b"\\\\") if b"\\" in data else data
 
 
 def field(value: object) -> str:

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from crisis_ct.db import json_dumps
-from crisis_ct.kobo.copy_text import NULL, escape, field, json_field, line
+from crisis_ct.kobo.copy_text import NULL, escape, field, json_bytes, json_field, line
 
 
 def test_text_without_special_characters_is_unchanged():
@@ -47,3 +47,8 @@ def test_a_value_without_a_copy_form_is_refused():
 
 def test_a_line_is_tab_separated_and_ends_with_a_newline():
     assert line(["1", NULL, "x"]) == "1\t\\N\tx\n"
+
+
+def test_json_bytes_is_json_field_encoded():
+    value = {"a": 'x\\y "z"', "b": [1, 2.5, None], "é": True}
+    assert json_bytes(value) == json_field(value).encode()
