@@ -48,8 +48,10 @@ def _warm_up(app: Flask, database: Database, connections: int) -> None:
             for session in sessions:
                 for warm in _warm_ups:
                     warm(session)
-                # Committed (nothing changed), not rolled back: psycopg drops a connection's
-                # prepared statements at every ROLLBACK.
+            # Committed (nothing changed), not rolled back: psycopg drops a connection's
+            # prepared statements at every ROLLBACK. Only once all are warm: a committed
+            # session hands its connection back to the pool.
+            for session in sessions:
                 session.commit()
     except Exception:  # noqa: BLE001 - a cold start is slower, not broken
         log.warning("database warm-up failed", exc_info=True)
