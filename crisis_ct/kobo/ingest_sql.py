@@ -78,10 +78,10 @@ class _ArrayText(UserDefinedType):
 def array_literal(values: Iterable[object]) -> str:
     """PostgreSQL array text of `values` (text or integers), every element quoted."""
     texts = [str(value) for value in values]
-    joined = '","'.join(texts)
-    if '"' in joined or "\\" in joined:
-        joined = '","'.join(text.replace("\\", "\\\\").replace('"', '\\"') for text in texts)
-    return '{"' + joined + '"}' if texts else "{}"
+    together = "".join(texts)
+    if '"' in together or "\\" in together:  # rare: escape element by element
+        texts = [text.replace("\\", "\\\\").replace('"', '\\"') for text in texts]
+    return '{"' + '","'.join(texts) + '"}' if texts else "{}"
 
 
 def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
