@@ -8,7 +8,7 @@ the database can tell (row ids, the site, whether the submission is new) and sen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from crisis_ct.kobo.copy_text import escape, field, json_bytes
 from crisis_ct.kobo.normalise import NormalisedSubmission

@@ -10,9 +10,10 @@ nothing is dropped.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Iterable, Mapping, Sequence
+from typing import ContextManager
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

@@ -6,9 +6,10 @@ raise; they become `problems`, which the ingestion uses to quarantine the submis
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from crisis_ct.kobo.answer_values import CONVERTERS, Problem, as_text, not_a_choice, parse_geopoint
 from crisis_ct.kobo.formspec import FormSpec, Question
