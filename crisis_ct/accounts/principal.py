@@ -32,6 +32,13 @@ class Principal:
     def operation_ids(self, min_role: str = "viewer") -> list[int]:
         return sorted(op for op, role in self.roles.items() if ROLE_RANK.get(role, 0) >= ROLE_RANK[min_role])
 
+    def sees_task_holders(self, operation_code: str) -> bool:
+        """Who holds a task is shown to the operation's experts and above; viewers (partners,
+        donors, other clusters) see that a task is held and until when, not by whom: deployed
+        staff's names are not theirs to know."""
+        return any(code == operation_code and self.has_role(op, "expert")
+                   for op, code in self.operation_codes.items())
+
     def can_submit(self, operation_id: int) -> bool:
         role = self.roles.get(operation_id)
         return role == "submitter" or self.has_role(operation_id, "coordinator")

@@ -39,6 +39,7 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
     total, items = queries.list_tasks(db_session(), operation_ids, queries.TaskFilters(languages=languages, **filters),
                                       priorities=list(catalogue.priorities), now=utcnow(), limit=limit,
                                       offset=offset)
+    items = [_as_seen_by(principal, item) for item in items]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
@@ -46,8 +47,9 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
 @requires("viewer")
 @blueprint.response(200, description="One task with its history")
 def get_task(task_id: int):
-    task = _visible_task(require_principal(), task_id)
-    return jsonify(queries.one_task_json(db_session(), task.id, now=utcnow()))
+    principal = require_principal()
+    task = _visible_task(principal, task_id)
+    return jsonify(_as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow())))
 
 
 # --- expert actions ---------------------------------------------------------------------------
@@ -172,6 +174,10 @@ def cancel_task(body=None, task_id: int = 0):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def _as_seen_by(principal: Principal, item: dict) -> dict:
+    return item if principal.sees_task_holders(item["operation"]) else queries.hide_holder(item)
+
 
 def _visible_task(principal: Principal, task_id: int) -> MitigationTask:
     task = db_session().get(MitigationTask, task_id)

@@ -269,5 +269,13 @@ def task_json(task: MitigationTask, *, site: Site | None, admin_area: AdminArea 
     }
 
 
+def hide_holder(item: dict) -> dict:
+    """The task JSON without its holder's identity (the claim's times stay): what a viewer
+    gets (Principal.sees_task_holders)."""
+    if item.get("claim"):
+        item["claim"] = {**item["claim"], "holder": None}
+    return item
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None

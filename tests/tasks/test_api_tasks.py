@@ -246,3 +246,15 @@ def test_assign_release_and_cancel_are_in_history_and_audit(client, world, datab
         audited = set(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.target_id == str(task_id),
                                                                          AuditEvent.target_type == "mitigation_task")))
     assert {"task.assigned", "task.released", "task.cancelled"} <= audited
+
+
+def test_a_viewer_sees_that_a_task_is_held_and_until_when_but_not_by_whom(client, world):
+    task_id = world["m05"]["S0"]
+    assert _post(client, world, "expert", task_id, "claim").status_code == 200
+    as_viewer = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    as_expert = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["expert2"])).get_json()
+    assert as_expert["claim"]["holder"]["display_name"] == "cp"
+    assert as_viewer["claim"]["holder"] is None
+    assert as_viewer["claim"]["expires_at"] == as_expert["claim"]["expires_at"]
+    listed = client.get("/api/v1/tasks?status=claimed", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    assert [(item["id"], item["claim"]["holder"]) for item in listed] == [(task_id, None)]

@@ -199,3 +199,12 @@ def test_a_claim_without_the_needed_expertise_says_who_can_help(signed_in, seed,
     page = novice.get(response.headers["Location"]).get_data(as_text=True)
     assert "A coordinator can assign it to you." in page
     assert _status(database, task_id) == "open"
+
+
+def test_a_viewer_sees_a_held_task_without_the_holders_name(signed_in, database):
+    task_id = site_task_id(database)
+    post_action(signed_in("a@example.org"), task_id, "claim")
+    viewer_card = _board_card(signed_in("viewer@example.org").get("/tasks").get_data(as_text=True), task_id)
+    coordinator_page = signed_in("coord@example.org").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'class="task-holder">an expert' in viewer_card
+    assert 'class="task-holder">a <' in coordinator_page

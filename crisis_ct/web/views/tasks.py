@@ -89,8 +89,14 @@ def _page_number() -> int:
 
 def _list(session, operation_ids, query_filters, now, limit: int, offset: int):
     mitigation, _ = catalogues()
-    return queries.list_tasks(session, operation_ids, query_filters, priorities=list(mitigation.priorities),
-                              now=now, limit=limit, offset=offset)
+    total, items = queries.list_tasks(session, operation_ids, query_filters, priorities=list(mitigation.priorities),
+                                      now=now, limit=limit, offset=offset)
+    return total, [_as_seen(item) for item in items]
+
+
+def _as_seen(item: dict) -> dict:
+    """A viewer sees that a task is held and until when, not by whom (Principal.sees_task_holders)."""
+    return item if page_principal().sees_task_holders(item["operation"]) else queries.hide_holder(item)
 
 
 def _visible_task(task_id: int) -> MitigationTask:
@@ -106,7 +112,7 @@ def _visible_task(task_id: int) -> MitigationTask:
 def task_detail(task_id: int):
     task = _visible_task(task_id)
     principal = page_principal()
-    item = queries.one_task_json(db_session(), task.id, now=utcnow())
+    item = _as_seen(queries.one_task_json(db_session(), task.id, now=utcnow()))
     item["actions"] = available_actions(item, _capacities(principal).get(item["operation"], Capacity(False, False, None)))
     return render_template("task.html", task=item, now=utcnow(), max_comment=MAX_COMMENT_LENGTH,
                            experts=_assignable(task, item["actions"]), back=_back_url(task.id))
