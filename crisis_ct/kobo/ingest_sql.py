@@ -1,7 +1,7 @@
 """The Ingestor's SQL: its one-round-trip prefetch, and COPY of encoded rows on PostgreSQL."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -9,6 +9,7 @@ from sqlalchemy.types import UserDefinedType
 
 from crisis_ct.geography.models import Site
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionVersion
+from crisis_ct.pg_text import array_literal
 
 __all__ = ["array_literal", "copy_text", "prefetch_statement"]
 
@@ -73,15 +74,6 @@ class _ArrayText(UserDefinedType):
 
     def get_col_spec(self, **kw) -> str:
         return f"{self.item_type.compile()}[]"
-
-
-def array_literal(values: Iterable[object]) -> str:
-    """PostgreSQL array text of `values` (text or integers), every element quoted."""
-    texts = [str(value) for value in values]
-    together = "".join(texts)
-    if '"' in together or "\\" in together:  # rare: escape element by element
-        texts = [text.replace("\\", "\\\\").replace('"', '\\"') for text in texts]
-    return '{"' + '","'.join(texts) + '"}' if texts else "{}"
 
 
 def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:

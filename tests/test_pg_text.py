@@ -1,7 +1,7 @@
-"""ingest_sql.array_literal: the prefetch's lists as PostgreSQL array text."""
+"""array_literal (crisis_ct.pg_text): the prefetch's and the claim's lists as PostgreSQL array text."""
 from __future__ import annotations
 
-from crisis_ct.kobo.ingest_sql import array_literal
+from crisis_ct.pg_text import array_literal
 
 
 def test_every_element_is_quoted():
