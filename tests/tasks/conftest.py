@@ -3,7 +3,10 @@ from shared/domain.md §1.3 (lowest risk first), so these tests do not move when
 retunes phases in forms/indicators.yaml."""
 from __future__ import annotations
 
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from crisis_ct.tasks.catalogue import load_mitigation_rules
 from crisis_ct.tasks.triggers import Facts, IndicatorFact
@@ -68,3 +71,14 @@ def site():
 @pytest.fixture
 def area():
     return _area
+
+
+@pytest.fixture
+def served(app):
+    """The app served over HTTP on a free port (threaded), for real concurrent requests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join(timeout=10)

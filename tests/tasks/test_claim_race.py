@@ -9,22 +9,11 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from crisis_ct.tasks.models import MitigationTask, TaskHistory
 from tests.tasks.test_generation_db import ARMED_RECRUITMENT, build_world, generate, site_score, task_for
 
 EXPERTS = 50
-
-
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _claim(port: int, task_id: int, token: str, barrier: threading.Barrier, results: list, index: int) -> None:

@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from werkzeug.serving import make_server
 
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.models import AuditEvent, User
@@ -65,7 +64,7 @@ def _claim_fields(database, task_id: int) -> tuple:
 def test_a_claim_answers_what_reading_the_task_shows(client, world):  # noqa: F811
     task_id = world["m05"]["S0"]
     claimed = _post(client, world["tokens"]["expert"], task_id).get_json()
-    shown = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    shown = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["expert"])).get_json()
     shown.pop("history")
     for body in (claimed, shown):
         assert body["claim"] is not None
@@ -144,16 +143,6 @@ def _task_needing(database, rule_id: str) -> int:
     with database.session() as session:
         return session.scalar(sa.select(MitigationTask.id).where(MitigationTask.rule_id == rule_id)
                               .order_by(MitigationTask.id).limit(1))
-
-
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _claim_over_http(port: int, token: str, task_id: int, barrier: threading.Barrier, results: list, index: int):
