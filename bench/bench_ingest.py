@@ -77,7 +77,7 @@ def bulk_import(lab: Lab) -> list[Figure]:
     share = rate / copy_per_s
     n = f"{len(records):,} submissions"
     return [
-        at_least("ingest_rate", f"Bulk submission import ({n}, Ingestor, batches of 1,000)", round(rate),
+        at_least("ingest_rate", f"Bulk submission import ({n}, store_batches as kobo import, batches of 1,000)", round(rate),
                  "submissions/s", MIN_RATE,
                  note=f"median batch {BATCH / median(batches):,.0f}/s",
                  detail={"batch_seconds": batches}),
