@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+import psycopg
+import sqlalchemy as sa
 from psycopg import Pipeline
 from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
@@ -67,22 +69,27 @@ def claim(session: Session, params: dict, *, commit: bool):
     still runs them in order, so the claim's count comes after the lock (READ COMMITTED:
     a new snapshot per statement). An error in any of them aborts the rest and raises."""
     connection = session.connection().connection.driver_connection
-    # Pipeline mode needs libpq 14 or later; without it the same calls run one by one.
-    with connection.pipeline() if Pipeline.is_supported() else nullcontext():
-        # Prepared at once (psycopg would wait for the fifth use), with the generic plan
-        # from the start: PostgreSQL plans a prepared statement's first five runs anew
-        # (~0.7 ms each, against 0.3 ms for the whole claim once planned), and psycopg drops
-        # a connection's prepared statements at every ROLLBACK, which ends each read-only
-        # request, so those first runs came back all the time.
-        connection.cursor().execute("SET LOCAL plan_cache_mode = force_generic_plan", prepare=False)
-        connection.cursor().execute(LOCK_USER, params, prepare=True)
-        claimed = connection.cursor(row_factory=namedtuple_row)
-        claimed.execute(CLAIM, params, prepare=True)
-        if commit:
-            # As a statement, not connection.commit(): that would wait for the server there,
-            # and leaving the pipeline would then wait once more. SQLAlchemy's later commit
-            # finds nothing to commit (psycopg reads the transaction state from the server).
-            connection.cursor().execute("COMMIT", prepare=False)
+    try:
+        # Pipeline mode needs libpq 14 or later; without it the same calls run one by one.
+        with connection.pipeline() if Pipeline.is_supported() else nullcontext():
+            # Prepared at once (psycopg would wait for the fifth use), with the generic plan
+            # from the start: PostgreSQL plans a prepared statement's first five runs anew
+            # (~0.7 ms each, against 0.3 ms for the whole claim once planned), and psycopg drops
+            # a connection's prepared statements at every ROLLBACK, which ends each read-only
+            # request, so those first runs came back all the time.
+            connection.cursor().execute("SET LOCAL plan_cache_mode = force_generic_plan", prepare=False)
+            connection.cursor().execute(LOCK_USER, params, prepare=True)
+            claimed = connection.cursor(row_factory=namedtuple_row)
+            claimed.execute(CLAIM, params, prepare=True)
+            if commit:
+                # As a statement, not connection.commit(): that would wait for the server there,
+                # and leaving the pipeline would then wait once more. SQLAlchemy's later commit
+                # finds nothing to commit (psycopg reads the transaction state from the server).
+                connection.cursor().execute("COMMIT", prepare=False)
+    except psycopg.Error as exc:
+        # As SQLAlchemy would raise it, so the app's handlers answer as for any statement
+        # (a database that went away: 503, which Kobo and clients retry).
+        raise sa.exc.DBAPIError.instance(CLAIM, params, exc, psycopg.Error) from exc
     row = claimed.fetchone()
     if row is None:
         return None

@@ -233,3 +233,19 @@ def test_tags_with_punctuation_match_only_themselves(database, world, tag, match
                                      operation_ids=[_operation_id(database, "op1")], now=utcnow(), terms=TERMS,
                                      max_active=5)
         assert (row is not None) == matches
+
+
+def test_a_database_error_in_the_postgres_claim_is_raised_as_sqlalchemy_raises_it(database, backend):
+    # So the app's error handlers treat it as any other statement's (OperationalError: 503).
+    if backend != "postgis":
+        pytest.skip("the hand-written claim runs on PostgreSQL only")
+    from crisis_ct.pg_text import array_literal
+    from crisis_ct.tasks import claim_postgres
+
+    params = {"task_id": 1, "user_id": "not a number", "actor": "x", "now": utcnow(), "max_active": 5,
+              "comment": None, "operation_ids": array_literal([1]), "tags": array_literal(["CP"]),
+              "priorities": array_literal(["P1"]), "default_slot": 2,
+              "expiries": array_literal([utcnow().isoformat()] * 2)}
+    with database.session() as session:
+        with pytest.raises(sa.exc.DataError):
+            claim_postgres.claim(session, params, commit=False)
