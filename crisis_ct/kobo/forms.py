@@ -117,16 +117,10 @@ class FormVersions:
         return cached
 
 
-def find_asset(session: Session, asset_uid: str | None, operation_ids: list[int]) -> KoboAsset | None:
-    if not asset_uid:
-        return None
-    return session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == asset_uid,
-                                                     KoboAsset.operation_id.in_(operation_ids)))
-
-
 def find_asset_ref(session: Session, asset_uid: str | None, operation_ids: list[int]) -> AssetRef | None:
-    """find_asset for the webhook: kept per process for VERSIONS_TTL_S (an asset's id and
-    operation never change; one not found is looked up every time)."""
+    """The asset `asset_uid` if it belongs to one of `operation_ids`, for the webhook: kept
+    per process for VERSIONS_TTL_S (an asset's id and operation never change; one not found
+    is looked up every time)."""
     if not asset_uid:
         return None
     with _cache_lock:
