@@ -1,7 +1,8 @@
 # crisis-ct — the two commands: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
 PORT ?= 5000
-WORKERS ?= 2
+# gunicorn processes; unset: crisis_ct/serving.py decides (2, one per core of the reference machine)
+WORKERS ?=
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +22,7 @@ run: system-run venv
 	@echo "crisis-ct on http://127.0.0.1:$(PORT)  (add a user: $(BIN)/crisis-ct users add EMAIL --role coordinator --operation demo)"
 	@# The worker re-scores sites whose submissions changed and releases expired claims.
 	$(BIN)/crisis-ct worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --worker-class gthread --workers $(WORKERS) --threads 4 --keep-alive 30 --reuse-port --access-logfile - 'crisis_ct.app:create_app({"DB_WARM_CONNECTIONS": 4})'
+	$(BIN)/gunicorn -c python:crisis_ct.serving --bind 127.0.0.1:$(PORT) $(if $(WORKERS),--workers $(WORKERS)) --access-logfile -
 
 test: system-test venv-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,14 +14,10 @@ from typing import Iterator
 import orjson
 
 from bench.lab import REPO_ROOT
+from crisis_ct import serving
 
-# 2 cores: one process per core (the GIL makes threads no substitute for processes) and a
-# few threads each, so a request waiting on PostgreSQL leaves its core to another one.
-WORKERS = 2
-THREADS = 4
-# --reuse-port: each worker accepts on its own socket and the kernel spreads new connections
-# by hash. On one shared socket the busiest worker kept winning the accept race: of 50
-# keep-alive clients connecting at once, 41 to 46 landed on one worker (one core) for good.
+WORKERS = serving.workers
+THREADS = serving.threads
 
 
 def free_port() -> int:
@@ -31,13 +27,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREADS,
-             worker_class: str = "gthread", env: dict | None = None) -> Iterator[int]:
+def gunicorn(database_url: str, *, env: dict | None = None) -> Iterator[int]:
+    """gunicorn with `make run`'s settings (crisis_ct.serving) on a free port."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-               "--keep-alive", "30", "--reuse-port", "--log-level", "warning",
-               f"crisis_ct.app:create_app({{'DB_WARM_CONNECTIONS': {threads}}})"]
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:crisis_ct.serving",
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     environment = {**os.environ, "CRISIS_CT_DATABASE_URL": database_url, "CRISIS_CT_SECRET_KEY": "bench",
                    **(env or {})}
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment)
