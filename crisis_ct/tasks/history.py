@@ -43,28 +43,32 @@ def write(session: Session, actor: Actor, task: MitigationTask, action: str, *, 
                  **(details or {}), **({"comment": comment} if comment else {})}))
 
 
-def write_generated(session: Session, actor: Actor, rows: list[dict]) -> None:
+def write_generated(session: Session, actor: Actor, rows: list[dict], *, at: datetime,
+                    created: Sequence[tuple[tuple, int, str, str]] = ()) -> None:
     """History rows for many generator events at once, and their audit events: one per place
     and batch, listing what happened to which task there. Each row is a history row plus
-    `_place` (scope, place id, operation id, score id) and `_rule_id`.
+    `_place` (scope, place id, operation id, score id) and `_rule_id`; `created` lists the
+    tasks created, as (place, task id, rule id, priority): they get no history row (see
+    CREATED_EVENT), only their entry in the place's audit event, after the place's other events.
 
     The tasks issue asks for every action on a task in the audit log, and the log is where a
     coordinator looks; but a first scoring of 10,000 sites creates ~130,000 tasks, and one
     audit row per task would cost as much as the tasks themselves. Grouped by place, the log
     still names every task and rule, with the score that caused it."""
-    if not rows:
-        return
-    stored = [row for row in rows if row["action"] != "created"]  # see CREATED_EVENT
-    if stored:
-        insert_rows(session, TaskHistory.__table__, stored,
-                    columns=[key for key in stored[0] if not key.startswith("_")])
+    if rows:
+        insert_rows(session, TaskHistory.__table__, rows,
+                    columns=[key for key in rows[0] if not key.startswith("_")])
     by_place: dict[tuple, list[dict]] = {}
     for row in rows:
         details = {key: value for key, value in row["details"].items() if key != "score_id"}
         by_place.setdefault(row["_place"], []).append({
             "task_id": row["task_id"], "rule_id": row["_rule_id"], "action": row["action"],
             "from_status": row["from_status"], "to_status": row["to_status"], **details})
-    at = rows[0]["at"]
+    for place, task_id, rule_id, priority in created:
+        by_place.setdefault(place, []).append({
+            "task_id": task_id, "rule_id": rule_id, "action": CREATED_EVENT["action"],
+            "from_status": CREATED_EVENT["from_status"], "to_status": CREATED_EVENT["to_status"],
+            "priority": priority})
     insert_rows(session, AuditEvent.__table__, [{
         "at": at, "actor_user_id": actor.user_id, "actor": actor.label, "operation_id": operation_id,
         "action": GENERATED_ACTION, "target_type": scope, "target_id": str(place_id),

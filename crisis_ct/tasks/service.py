@@ -144,7 +144,8 @@ class _Writes:
     def __init__(self, now: datetime):
         self.now = now
         self.created: list[dict] = []
-        self.created_history: list[dict] = []
+        # (place, rule id, priority) of each created row: its audit entry, once it has an id.
+        self.created_events: list[tuple[tuple, str, str]] = []
         self.updates: dict[tuple, list[dict]] = {}
         self.history: list[dict] = []
 
@@ -182,8 +183,7 @@ class _Writes:
                 "site_score_id": scoring.score_id if site_id is not None else None,
                 "area_score_id": scoring.score_id if site_id is None else None,
                 "created_at": self.now, "updated_at": self.now})
-            self.created_history.append(self._history(
-                None, place, rule.id, "created", None, states.OPEN, {"priority": item.priority, **score_details}))
+            self.created_events.append((place, rule.id, item.priority))
         for item in plan.escalate:
             task = tasks[item.task_id]
             self._update(task.id, priority=item.to_priority, due_at=item.due_at,
@@ -206,20 +206,20 @@ class _Writes:
                                               task.status, task.status, {"reason": item.reason, **score_details}))
 
     def apply(self, session: Session, catalogue: MitigationCatalogue) -> None:
+        created = []
         if self.created:
             text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
             for row in self.created:
                 row["rule_text_id"] = text_ids[row["rule_text_id"]]
             ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
-            for row, task_id in zip(self.created_history, ids):
-                row["task_id"] = task_id
-            self.history.extend(self.created_history)
+            created = [(place, task_id, rule_id, priority)
+                       for (place, rule_id, priority), task_id in zip(self.created_events, ids)]
         for columns, rows in self.updates.items():
             statement = sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
                 {name: sa.bindparam(name) for name in columns})
             session.execute(statement, rows)
-        if self.history:
-            history.write_generated(session, GENERATOR, self.history)
+        if self.history or created:
+            history.write_generated(session, GENERATOR, self.history, at=self.now, created=created)
 
 
 @lru_cache(maxsize=8)
