@@ -47,14 +47,6 @@ class IndicatorResult:
 
 # --- one KI's answer ---------------------------------------------------------------
 
-def _code_phase(indicator: Indicator, code: object) -> int | None:
-    # Missing codes and codes that are not choices (the importer should have quarantined
-    # them) are absent from code_phases, so both read as None.
-    if not isinstance(code, str):
-        return None
-    return indicator.code_phases.get(code)
-
-
 def _count_reading(indicator: Indicator, answer: object) -> Reading | None:
     if isinstance(answer, str):
         try:  # Kobo JSON carries integers as strings
@@ -100,6 +92,8 @@ def ki_reading(indicator: Indicator, answer: object) -> Reading | None:
         return _selection_reading(indicator, answer)
     if not isinstance(answer, str):
         return None
+    # Codes that are not choices (the importer should have quarantined them) are absent
+    # from code_phases, so they read as unscorable.
     phase = indicator.code_phases.get(answer)
     return None if phase is None else (answer, phase)
 
