@@ -42,6 +42,13 @@ def send(client, world, record):
     return response
 
 
+def send_three_each(client, world, maker, sites, risk):
+    """Three KI interviews per site, all at the same risk level."""
+    for site in sites:
+        for _ in range(3):
+            send(client, world, maker.make(site, risk=risk))
+
+
 def drain(database):
     with database.session() as session:
         return process_queue(session)
@@ -104,9 +111,7 @@ def test_site_risk_is_for_experts_not_viewers(client, world, database):
 
 def test_admin_areas_get_phases_or_insufficient_data(client, world, database):
     maker = SubmissionMaker(7)
-    for site in ("S1", "S2", "S3", "S4"):
-        for _ in range(3):
-            send(client, world, maker.make(site, risk=0.6))
+    send_three_each(client, world, maker, ("S1", "S2", "S3", "S4"), risk=0.6)
     drain(database)
     adm1 = client.get("/api/v1/admin-areas/XZ01/risk", headers=auth(world.viewer)).get_json()
     adm1_other = client.get("/api/v1/admin-areas/XZ02/risk", headers=auth(world.viewer)).get_json()
@@ -119,9 +124,7 @@ def test_admin_areas_get_phases_or_insufficient_data(client, world, database):
 
 def test_viewers_see_small_counts_suppressed(client, world, database):
     maker = SubmissionMaker(7)
-    for site in ("S1", "S2", "S3"):
-        for _ in range(3):
-            send(client, world, maker.make(site, risk=0.6))
+    send_three_each(client, world, maker, ("S1", "S2", "S3"), risk=0.6)
     drain(database)
     as_viewer = client.get("/api/v1/admin-areas/XZ01/risk", headers=auth(world.viewer)).get_json()
     as_expert = client.get("/api/v1/admin-areas/XZ01/risk", headers=auth(world.expert)).get_json()
@@ -144,9 +147,7 @@ def test_the_sites_geojson_carries_phase_confidence_and_recency(client, world, d
 
 def test_full_rescore_agrees_with_the_incremental_path(client, world, database):
     maker = SubmissionMaker(11)
-    for site in ("S1", "S2", "S3", "S4"):
-        for _ in range(3):
-            send(client, world, maker.make(site, risk=0.5))
+    send_three_each(client, world, maker, ("S1", "S2", "S3", "S4"), risk=0.5)
     drain(database)
     with database.session() as session:
         incremental = _current(session)
@@ -195,9 +196,7 @@ def test_full_rescore_adds_rows_and_keeps_the_earlier_ones(client, world, databa
     # On PostgreSQL the full pass COPYs its rows with ids drawn beforehand: the columns must
     # match the explanation, the ids must be those task generation got, history must stay.
     maker = SubmissionMaker(12)
-    for site in ("S1", "S2", "S3"):
-        for _ in range(3):
-            send(client, world, maker.make(site, risk=0.5))
+    send_three_each(client, world, maker, ("S1", "S2", "S3"), risk=0.5)
     drain(database)
     with database.session() as session:
         before = {row.id: row.site_id for row in session.scalars(sa.select(SiteRiskScore))}
