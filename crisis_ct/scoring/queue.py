@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crisis_ct.db import Base
+from crisis_ct.db import Base, is_postgres
+from crisis_ct.pg_text import array_literal
 from crisis_ct.spatial import spatial_sql
 from crisis_ct.timeutil import utcnow
 from crisis_ct.types import UTCDateTime
@@ -23,18 +23,20 @@ class ScoringQueueEntry(Base):
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+_ENQUEUE_POSTGRES = sa.text(
+    "INSERT INTO scoring_queue (site_id, enqueued_at) SELECT unnest(CAST(:ids AS int[])), :now "
+    "ON CONFLICT DO NOTHING").bindparams(sa.bindparam("now", type_=UTCDateTime))
+
+
 def enqueue_sites(session: Session, site_ids: Iterable[int]) -> None:
     ids = sorted(set(site_ids))
     if not ids:
         return
     now = utcnow()
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # One statement with one array parameter: a batch of a thousand rows as executemany
         # cost ~20 ms, most of it the driver sending row after row.
-        session.execute(sa.text(
-            "INSERT INTO scoring_queue (site_id, enqueued_at) SELECT unnest(:ids), :now ON CONFLICT DO NOTHING")
-            .bindparams(sa.bindparam("ids", type_=ARRAY(sa.Integer)), sa.bindparam("now", type_=UTCDateTime)),
-            {"ids": ids, "now": now})
+        session.execute(_ENQUEUE_POSTGRES, {"ids": array_literal(ids), "now": now})
         return
     statement = spatial_sql(session).insert(ScoringQueueEntry.__table__).on_conflict_do_nothing()
     session.execute(statement, [{"site_id": site_id, "enqueued_at": now} for site_id in ids])
