@@ -23,10 +23,11 @@ from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED
 from crisis_ct.kobo.batch_read import Read, Rejected, read_record
 from crisis_ct.kobo import copy_text as copytext
 from crisis_ct.kobo.forms import AssetRef, FormVersions
-from crisis_ct.kobo.ingest_sql import array_literal, copy_text, prefetch_statement
+from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
+from crisis_ct.pg_text import array_literal
 from crisis_ct.scoring.queue import enqueue_sites
 from crisis_ct.timeutil import utcnow
 

@@ -9,9 +9,8 @@ from sqlalchemy.types import UserDefinedType
 
 from crisis_ct.geography.models import Site
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionVersion
-from crisis_ct.pg_text import array_literal
 
-__all__ = ["array_literal", "copy_text", "prefetch_statement"]
+__all__ = ["copy_text", "prefetch_statement"]
 
 _PREFETCH_STATEMENTS: dict[tuple[bool, bool], sa.CompoundSelect | sa.Select] = {}
 
