@@ -28,17 +28,16 @@ def escape(text: str) -> str:
     return text
 
 
-def json_field(value: object) -> str:
-    """A JSON column's value, serialised as crisis_ct.db.json_dumps does. orjson escapes
-    control characters inside strings, so only backslashes need doubling."""
-    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    return text.replace("\\", "\\\\") if "\\" in text else text
-
-
 def json_bytes(value: object) -> bytes:
-    """json_field as UTF-8 bytes, without decoding orjson's output only to encode it again."""
+    """A JSON column's value as one COPY field, UTF-8, serialised as crisis_ct.db.json_dumps
+    does. orjson escapes control characters inside strings, so only backslashes need doubling."""
     data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     return data.replace(b"\\", b"\\\\") if b"\\" in data else data
+
+
+def json_field(value: object) -> str:
+    """json_bytes as text, for a line built as text."""
+    return json_bytes(value).decode()
 
 
 def field(value: object) -> str:
