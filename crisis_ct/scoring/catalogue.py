@@ -1,8 +1,7 @@
 """The indicator catalogue: forms/indicators.yaml loaded into frozen dataclasses.
 
-The YAML file is edited by coordinators, so every check here reports the file,
-the entry (indicator id or key path) and the field, and all entries are checked
-before failing so one run lists every problem. Nothing here knows about Flask or
+Reading and checking the file (every problem named by file, entry and field, all
+listed at once) is catalogue_file.py's job. Nothing here knows about Flask or
 the database; scoring rules and the form builder both read the same objects.
 """
 from __future__ import annotations
