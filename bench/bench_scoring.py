@@ -1,7 +1,6 @@
 """Figure 6: full re-score of 10,000 sites / 100,000 submissions, incremental re-score, memory."""
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 import time
@@ -31,25 +30,20 @@ def full_score(lab: Lab, database_name: str) -> dict:
 def incremental(lab: Lab, database_name: str) -> list[float]:
     """Store one new submission for a site (webhook path, committed), then time
     `rescore_sites` for that site plus its commit."""
-    from crisis_ct.geography.models import Site
-    from crisis_ct.kobo.ingest import STORED, Ingestor
-    from crisis_ct.scoring.service import rescore_sites
-
     database = Database(lab.url(database_name))
     records = lab.fresh_records(INCREMENTAL_RUNS, first_kobo_id=5_000_000, seed=6)
-    timings = []
     try:
-        _incremental_runs(database, lab, records, timings)
+        return _incremental_runs(database, lab, records)
     finally:
         database.dispose()
-    return timings
 
 
-def _incremental_runs(database: Database, lab: Lab, records: list[dict], timings: list[float]) -> None:
+def _incremental_runs(database: Database, lab: Lab, records: list[dict]) -> list[float]:
     from crisis_ct.geography.models import Site
     from crisis_ct.kobo.ingest import STORED, Ingestor
     from crisis_ct.scoring.service import rescore_sites
 
+    timings = []
     for record in records:
         with database.session() as session:
             outcome = Ingestor(session, lab.asset(session), via="webhook").ingest([record])[0]
@@ -63,6 +57,7 @@ def _incremental_runs(database: Database, lab: Lab, records: list[dict], timings
         session.commit()
         timings.append((time.perf_counter() - started) * 1000)
         session.close()
+    return timings
 
 
 def scoring(lab: Lab) -> list[Figure]:
