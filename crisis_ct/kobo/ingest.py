@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.db import is_postgres
 from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED_COLUMNS, RowTexts, chain_key
-from crisis_ct.kobo.batch_read import Read, Rejected, read_record
+from crisis_ct.kobo.batch_read import Read, Rejected, form_of, read_record
 from crisis_ct.kobo import copy_text as copytext
 from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
@@ -133,15 +133,13 @@ class Ingestor:
 
     # -- steps --------------------------------------------------------------------------------
     def _read(self, record: Mapping) -> Read:
-        version = record.get("__version__") if isinstance(record, Mapping) else None
-        # A version that is not text (a list, a number) names no form.
-        spec = self.forms.spec(version) if version is None or isinstance(version, str) else None
-        return read_record(record, spec, asset_uid=self.asset.asset_uid, known_versions=self.forms.known)
+        return read_record(record, form_of(record, self.forms.spec), asset_uid=self.asset.asset_uid,
+                           known_versions=self.forms.known)
 
     def _match(self, sub: NormalisedSubmission, record: Mapping, texts: RowTexts | None) -> _Ready | Rejected:
         site_id = self._site_ids.get(sub.site_code.strip()) if sub.site_code else None
         # A code missing from `site_ids` is known not to exist: only the location can match.
-        match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match(None, sub.geopoint)
+        match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match_location(sub.geopoint)
         if match is None:
             where = f"site id '{sub.site_code}'" if sub.site_code else "no site id"
             return Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",

@@ -1,5 +1,6 @@
-"""Which site a submission is about: by its site id, else the nearest site to its
-geopoint within a set distance (flagged as matched by location)."""
+"""Which site a submission is about when its site id names none: the nearest site to its
+geopoint within a set distance (flagged as matched by location). Site ids themselves are
+looked up by the Ingestor's prefetch, a batch at a time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,35 +23,13 @@ class SiteMatcher:
         self.session = session
         self.operation_id = operation_id
         self.max_distance_m = max_distance_m
-        self._by_code: dict[str, int] | None = None
 
-    def _codes(self) -> dict[str, int]:
-        if self._by_code is None:
-            self._by_code = dict(self.session.execute(
-                sa.select(Site.site_code, Site.id).where(Site.operation_id == self.operation_id)).all())
-        return self._by_code
-
-    def preload(self) -> None:
-        """For batches: one query for every site id instead of one per submission."""
-        self._codes()
-
-    def match(self, site_code: str | None, geopoint: tuple[float, float] | None) -> SiteMatch | None:
-        if site_code:
-            site_id = self._lookup_code(site_code.strip())
-            if site_id is not None:
-                return SiteMatch(site_id, "site_id")
-        if geopoint is not None:
-            lat, lon = geopoint[0], geopoint[1]
-            site_id = self._nearest(lon, lat)
-            if site_id is not None:
-                return SiteMatch(site_id, "location")
-        return None
-
-    def _lookup_code(self, code: str) -> int | None:
-        if self._by_code is not None:
-            return self._by_code.get(code)
-        return self.session.scalar(sa.select(Site.id).where(Site.operation_id == self.operation_id,
-                                                            Site.site_code == code))
+    def match_location(self, geopoint: tuple[float, float] | None) -> SiteMatch | None:
+        if geopoint is None:
+            return None
+        lat, lon = geopoint[0], geopoint[1]
+        site_id = self._nearest(lon, lat)
+        return SiteMatch(site_id, "location") if site_id is not None else None
 
     def _nearest(self, lon: float, lat: float) -> int | None:
         builder = spatial_sql(self.session)
