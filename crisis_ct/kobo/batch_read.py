@@ -8,12 +8,12 @@ thread while the database stores the current one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from crisis_ct.kobo.formspec import FormSpec
 from crisis_ct.kobo.normalise import NormalisedSubmission, NotASubmission, normalise, with_uuid_prefix
 
-__all__ = ["Rejected", "read_batch", "read_record", "unknown_version_reason"]
+__all__ = ["Rejected", "form_of", "read_batch", "read_record", "unknown_version_reason"]
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,19 @@ def read_batch(records: Sequence[object], specs: Mapping[str | None, FormSpec], 
     """
     read: list[Read | None] = []
     for record in records:
-        if not isinstance(record, Mapping):
-            read.append(read_record(record, None, asset_uid=asset_uid, known_versions=known_versions))
-            continue
-        version = record.get("__version__")
-        spec = specs.get(version) if version is None or isinstance(version, str) else None
-        read.append(None if spec is None else
+        spec = form_of(record, specs.get)
+        read.append(None if spec is None and isinstance(record, Mapping) else
                     read_record(record, spec, asset_uid=asset_uid, known_versions=known_versions))
     return read
+
+
+def form_of(record: object, spec_of_version: Callable[[str | None], FormSpec | None]) -> FormSpec | None:
+    """The form `record` was filled in, by its `__version__` (None: not an object, or a
+    version that names no form: unknown, or not text such as a list or a number)."""
+    if not isinstance(record, Mapping):
+        return None
+    version = record.get("__version__")
+    return spec_of_version(version) if version is None or isinstance(version, str) else None
 
 
 def unknown_version_reason(version: object, asset_uid: str, known_versions: Sequence[str]) -> str:
