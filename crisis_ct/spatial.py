@@ -53,9 +53,6 @@ class SpatialSQL:
         """A stored JSON column, embedded as JSON (not as a string) in json_object."""
         raise NotImplementedError
 
-    def geometry_json(self, column, precision: int = 6) -> sa.ColumnElement:
-        raise NotImplementedError
-
     def point_json(self, column, precision: int = 6) -> sa.ColumnElement:
         """A point as GeoJSON, from its coordinates: cheaper than parsing ST_AsGeoJSON's text."""
         raise NotImplementedError
@@ -106,9 +103,6 @@ class PostgisSQL(SpatialSQL):
     def json_value(self, column):
         return column
 
-    def geometry_json(self, column, precision=6):
-        return sa.cast(sa.func.ST_AsGeoJSON(column, precision), postgresql.JSON)
-
     def point_json(self, column, precision=6):
         def coordinate(value):
             return sa.func.round(sa.cast(value, sa.Numeric), precision)
@@ -155,9 +149,6 @@ class SpatialiteSQL(SpatialSQL):
 
     def json_value(self, column):
         return sa.func.json(column)
-
-    def geometry_json(self, column, precision=6):
-        return sa.func.json(sa.func.AsGeoJSON(column, precision))
 
     def point_json(self, column, precision=6):
         return sa.func.json_object("type", "Point", "coordinates", sa.func.json_array(
