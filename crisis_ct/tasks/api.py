@@ -221,12 +221,7 @@ def _run(action, who: Acting, task: MitigationTask, now):
 def claim_hours(task: MitigationTask) -> int:
     """Hours a claim on this task lasts: the app's TASK_CLAIM_HOURS override, else the
     priority's claim_hours from forms/mitigation_rules.yaml. The web pages use it too."""
-    overrides = current_app.config.get("TASK_CLAIM_HOURS") or {}
-    if task.priority in overrides:
-        return int(overrides[task.priority])
-    catalogue, _ = catalogues()
-    priority = catalogue.priorities.get(task.priority)
-    return priority.claim_hours if priority else max(p.claim_hours for p in catalogue.priorities.values())
+    return claim_terms().hours(task.priority)
 
 
 @on_warm_up
