@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import Database
 from crisis_ct.kobo.batch_prepare import prepare_batch
 from crisis_ct.kobo.batch_read import read_batch
@@ -156,18 +157,13 @@ def store_batches(database: Database, asset_uid: str, record_batches: Iterable[S
     # the ~100,000 objects of the batch being read and the one being stored (a collection
     # a batch, ~4 us a record in all). Their memory goes by reference counting; the few
     # cycles a batch leaves (its session) are collected every COLLECT_EVERY batches.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
-            try:
-                _store_all(database, asset_ref, reader, read_next, turns, tally, via=via,
-                           match_distance_m=match_distance_m, progress=progress, collecting=collecting)
-            finally:
-                turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
-    finally:
-        if collecting:
-            gc.enable()
+    with cyclic_gc_paused() as collecting, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="kobo-read") as reader:
+        try:
+            _store_all(database, asset_ref, reader, read_next, turns, tally, via=via,
+                       match_distance_m=match_distance_m, progress=progress, collecting=collecting)
+        finally:
+            turns.end()  # else a failed batch would leave the helper waiting for its turn, forever
     return tally
 
 

@@ -9,7 +9,6 @@ nothing is dropped.
 """
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import ContextManager
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import is_postgres
 from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED_COLUMNS, RowTexts, chain_key
 from crisis_ct.kobo.batch_read import Read, Rejected, form_of, read_record
@@ -95,14 +95,8 @@ class Ingestor:
         # A batch allocates tens of thousands of small objects that all stay alive until
         # it is stored; the cyclic GC would walk them (and the caller's records) again and
         # again for nothing, so it waits until the batch is done.
-        paused = gc.isenabled() and len(records) > 1
-        if paused:
-            gc.disable()
-        try:
+        with cyclic_gc_paused() if len(records) > 1 else nullcontext():
             return self._ingest(records, read, prepared)
-        finally:
-            if paused:
-                gc.enable()
 
     def _ingest(self, records: Sequence[Mapping], ready: Sequence[Read | None] | None,
                 texts: Sequence[RowTexts | None] | None) -> list[Outcome]:
