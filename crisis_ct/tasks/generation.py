@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from crisis_ct.tasks import states
 from crisis_ct.tasks.catalogue import MitigationCatalogue
@@ -138,10 +137,10 @@ def plan_tasks(triggered: Sequence[TriggeredRule], open_tasks: Sequence[Existing
         if _is_older(assessment_date, task):
             skipped.append(Skipped(rule_id, task.task_id, OLDER_ASSESSMENT))
             continue
-        reason = NO_LONGER_TRIGGERED if rule_id in _rule_positions(catalogue) else RULE_REMOVED
+        reason = NO_LONGER_TRIGGERED if catalogue.rule(rule_id) is not None else RULE_REMOVED
         review.append(TaskToReview(task.task_id, rule_id, reason))
 
-    create.sort(key=lambda t: (catalogue.priority_rank(t.priority), -t.strength, _rule_order(catalogue, t.rule_id)))
+    create.sort(key=lambda t: (catalogue.priority_rank(t.priority), -t.strength, catalogue.rule_order(t.rule_id)))
     return TaskPlan(tuple(create), tuple(escalate), tuple(refresh), tuple(review), tuple(skipped))
 
 
@@ -202,16 +201,3 @@ def _escalation(task: ExistingTask, hit: TriggeredRule, now: datetime, assessmen
     if task.due_at is not None and task.due_at < due:
         due = task.due_at
     return TaskToEscalate(task.task_id, task.rule_id, task.priority, hit.priority, due, hit.evidence, assessment_date)
-
-
-def _rule_order(catalogue: MitigationCatalogue, rule_id: str) -> int:
-    return _rule_positions(catalogue).get(rule_id, len(catalogue.rules))
-
-
-@lru_cache(maxsize=8)
-def _rule_positions(catalogue: MitigationCatalogue) -> dict[str, int]:
-    # The catalogue is frozen and hashed by identity: its rule order never changes.
-    positions: dict[str, int] = {}
-    for index, rule in enumerate(catalogue.rules):
-        positions.setdefault(rule.id, index)
-    return positions
