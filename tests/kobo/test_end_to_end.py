@@ -15,15 +15,10 @@ from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionV
 from crisis_ct.kobo.synthetic import make_edit
 from tests.conftest import Seed, auth
 from tests.support.geo_fixtures import write_sites_csv
-from tests.support.kobo_world import SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, count
 from tests.support.throwaway_postgis import ThrowawayPostgis
 
 URL = "/api/v1/kobo/submissions"
-
-
-def count(database, model) -> int:
-    with database.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 # -- 1. duplicates, shuffled order, edits before originals -------------------------------------------

@@ -8,7 +8,7 @@ from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionV
 from crisis_ct.kobo.synthetic import make_edit
 from crisis_ct.scoring.queue import ScoringQueueEntry
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, count
 
 URL = "/api/v1/kobo/submissions"
 
@@ -23,11 +23,6 @@ def world(database, seed, tmp_path):
 def post(client, token, record, **kwargs):
     return client.post(URL, data=json.dumps(record), content_type="application/json",
                        headers=auth(token), **kwargs)
-
-
-def count(database, model):
-    with database.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_a_new_submission_is_stored_and_its_site_queued_for_scoring(client, world, database):

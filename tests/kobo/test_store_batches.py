@@ -12,17 +12,12 @@ from crisis_ct.kobo.importer import batches, store_batches
 from crisis_ct.kobo.ingest import Ingestor
 from crisis_ct.kobo.models import KoboAsset, Submission, SubmissionVersion
 from crisis_ct.kobo.synthetic import make_edit
-from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world
+from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world, count
 
 
 @pytest.fixture
 def world(database, seed, tmp_path):
     return build_world(database, seed, tmp_path)
-
-
-def count(database, model) -> int:
-    with database.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_batches_are_stored_in_order_across_edits_and_duplicates(database, world):

@@ -13,7 +13,7 @@ from crisis_ct.kobo.models import KoboAsset, KoboFormVersion, QuarantinedSubmiss
 from crisis_ct.kobo.synthetic import make_edit
 from crisis_ct.kobo.sync import FAILED, OK, sync_asset
 from tests.conftest import auth
-from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world, form
+from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world, count, form
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)  # the records are submitted on 2026-11-02
 
@@ -47,11 +47,6 @@ def put_records(fake_kobo, n: int, maker: SubmissionMaker | None = None) -> list
 def stored(database) -> dict[int, str]:
     with database.session() as session:
         return dict(session.execute(sa.select(Submission.kobo_id, Submission.instance_id)).all())
-
-
-def count(database, model) -> int:
-    with database.session() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def asset_row(database) -> KoboAsset:

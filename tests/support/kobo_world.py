@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.geography.importers import read_admin_areas, read_sites
 from crisis_ct.geography.operations import get_operation, import_admin_areas, import_sites
@@ -79,3 +81,9 @@ class SubmissionMaker:
             assessment_date=assessment_date, submitted_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc),
             kobo_id=next(self.ids), asset_uid=ASSET_UID, version=form().version, rng=self.rng, risk=risk,
             answers_override=answers, location=SITE_LOCATIONS.get(site_code), **kwargs)
+
+
+def count(database, model) -> int:
+    """Rows of `model` in the database."""
+    with database.session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(model))
