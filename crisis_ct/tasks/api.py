@@ -39,7 +39,7 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
     total, items = queries.list_tasks(db_session(), operation_ids, queries.TaskFilters(languages=languages, **filters),
                                       priorities=list(catalogue.priorities), now=utcnow(), limit=limit,
                                       offset=offset)
-    items = [_as_seen_by(principal, item) for item in items]
+    items = [queries.as_seen_by(principal, item) for item in items]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
@@ -49,7 +49,7 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
 def get_task(task_id: int):
     principal = require_principal()
     task = _visible_task(principal, task_id)
-    return jsonify(_as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow())))
+    return jsonify(queries.as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow())))
 
 
 # --- expert actions ---------------------------------------------------------------------------
@@ -174,10 +174,6 @@ def cancel_task(body=None, task_id: int = 0):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def _as_seen_by(principal: Principal, item: dict) -> dict:
-    return item if principal.sees_task_holders(item["operation"]) else queries.hide_holder(item)
-
 
 def _visible_task(principal: Principal, task_id: int) -> MitigationTask:
     task = db_session().get(MitigationTask, task_id)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from crisis_ct.accounts.models import User
+from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.spatial import spatial_sql
 from crisis_ct.tasks import states
@@ -269,9 +270,11 @@ def task_json(task: MitigationTask, *, site: Site | None, admin_area: AdminArea 
     }
 
 
-def hide_holder(item: dict) -> dict:
-    """The task JSON without its holder's identity (the claim's times stay): what a viewer
-    gets (Principal.sees_task_holders)."""
+def as_seen_by(principal: Principal, item: dict) -> dict:
+    """The task JSON as this principal may see it: without its holder's identity (the
+    claim's times stay) for a viewer of its operation (Principal.sees_task_holders)."""
+    if principal.sees_task_holders(item["operation"]):
+        return item
     if item.get("claim"):
         item["claim"] = {**item["claim"], "holder": None}
     return item

@@ -91,12 +91,8 @@ def _list(session, operation_ids, query_filters, now, limit: int, offset: int):
     mitigation, _ = catalogues()
     total, items = queries.list_tasks(session, operation_ids, query_filters, priorities=list(mitigation.priorities),
                                       now=now, limit=limit, offset=offset)
-    return total, [_as_seen(item) for item in items]
-
-
-def _as_seen(item: dict) -> dict:
-    """A viewer sees that a task is held and until when, not by whom (Principal.sees_task_holders)."""
-    return item if page_principal().sees_task_holders(item["operation"]) else queries.hide_holder(item)
+    principal = page_principal()
+    return total, [queries.as_seen_by(principal, item) for item in items]
 
 
 def _visible_task(task_id: int) -> MitigationTask:
@@ -112,7 +108,7 @@ def _visible_task(task_id: int) -> MitigationTask:
 def task_detail(task_id: int):
     task = _visible_task(task_id)
     principal = page_principal()
-    item = _as_seen(queries.one_task_json(db_session(), task.id, now=utcnow()))
+    item = queries.as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow()))
     item["actions"] = available_actions(item, _capacities(principal).get(item["operation"], Capacity(False, False, None)))
     return render_template("task.html", task=item, now=utcnow(), max_comment=MAX_COMMENT_LENGTH,
                            experts=_assignable(task, item["actions"]), back=_back_url(task.id))
