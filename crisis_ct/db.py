@@ -2,6 +2,7 @@
 connection level; SQL-level differences live in crisis_ct.spatial."""
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 from contextlib import contextmanager
@@ -115,6 +116,19 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
 def is_postgres(bind: Engine | Session | sa.Connection) -> bool:
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return engine.dialect.name == "postgresql"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock named `name`."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def transaction_lock(session: Session, name: str) -> None:
+    """Hold the lock `name` until the session's transaction ends. PostgreSQL: an advisory
+    transaction lock (waits for the holder). SQLite needs none: every transaction begins
+    IMMEDIATE, so writers already run one at a time."""
+    if is_postgres(session):
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
 
 
 class Database:

@@ -33,6 +33,8 @@ class KoboAsset(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_status: Mapped[str | None] = mapped_column(sa.String(32))
     last_sync_summary: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Minutes between scheduled syncs of this project (None: CRISIS_CT_KOBO_SYNC_MINUTES).
+    sync_every_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from crisis_ct.bulk import cyclic_gc_paused
-from crisis_ct.db import is_postgres, json_dumps
+from crisis_ct.db import is_postgres, json_dumps, transaction_lock
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
@@ -28,6 +28,8 @@ from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_si
 from crisis_ct.timeutil import utcnow
 
 LEVELS = (1, 2, 3)
+# Held by every transaction that writes scores (see crisis_ct.scoring.drain).
+SCORING_LOCK = "crisis_ct.scoring.write"
 _ABSENT = object()
 
 
@@ -87,6 +89,9 @@ def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
 def _mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
     """Clear is_current on the current rows of these places (column: the place's id column)."""
     table = column.table
+    # Whoever clears a current row and writes the next one holds the scoring lock, so two
+    # writers never both insert a current row (uq_site_risk_scores_current).
+    transaction_lock(session, SCORING_LOCK)
     if is_postgres(session):
         # One statement with one array parameter, whatever the number of places.
         ids_param = sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer))
@@ -241,17 +246,12 @@ def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaS
 
 # -- queue and full re-score -----------------------------------------------------------------
 
-def process_queue(session: Session, *, batch: int = 500) -> int:
-    """Re-score every queued site; returns how many sites were processed."""
-    done = 0
-    while True:
-        started = utcnow()
-        site_ids = queue.queued_site_ids(session, limit=batch)
-        if not site_ids:
-            return done
-        rescore_sites(session, site_ids, now=started)
-        queue.dequeue(session, site_ids, enqueued_before=started)
-        done += len(site_ids)
+def process_queue(session: Session, *, batch: int | None = None) -> int:
+    """Re-score every due queued site, committing batch by batch (crisis_ct.scoring.drain);
+    returns how many sites were re-scored."""
+    from crisis_ct.scoring.drain import drain_queue
+
+    return drain_queue(session, batch=batch).rescored
 
 
 # A full re-score of at least this many sites on PostgreSQL reads and scores its sites in
@@ -329,6 +329,8 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     own connections, so they see only committed submissions: use it when the caller's
     transaction has not written any (the CLI)."""
     now = now or utcnow()
+    # Before anything is read: drainers take this lock before their queue rows too.
+    transaction_lock(session, SCORING_LOCK)
     with cyclic_gc_paused():
         sites = {site.id: site for site in session.execute(
             sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
