@@ -38,10 +38,14 @@ def _register() -> None:
     from crisis_ct.kobo.cli import kobo_group
     from crisis_ct.scoring.cli import score_command
     from crisis_ct.worker import worker_command
+    from crisis_ct.jobs.cli import jobs_group
+    from crisis_ct.backup import backup_command, restore_command
 
     for group in (users_group, tokens_group, operations_group, geo_group, demo.demo_group, score_command,
-                  kobo_group, tasks_group, worker_command):
+                  kobo_group, tasks_group, worker_command, jobs_group):
         main.add_command(group)
+    for command in (backup_command, restore_command):
+        db_group.add_command(command)
 
 
 _register()
