@@ -3,8 +3,8 @@ exclusive job.
 
 PostgreSQL: a session advisory lock on a connection kept for the run; if the worker dies,
 its connection closes and the server releases the lock. SQLite (one machine): the job's
-row names the worker running it; a row naming a worker whose heartbeat has stopped is
-taken over, so a killed worker does not hold a job for ever."""
+row names the worker running it; a row naming a worker whose heartbeat has stopped (and
+that has held it a while) is taken over, so a killed worker does not hold a job for ever."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -64,7 +64,8 @@ def _take_row(database: Database, name: str, worker_id: str, now: datetime) -> b
             sa.update(ScheduledJob)
             .where(ScheduledJob.name == name,
                    sa.or_(ScheduledJob.running_on.is_(None), ScheduledJob.running_on == worker_id,
-                          ScheduledJob.running_on.not_in(alive)))
+                          sa.and_(ScheduledJob.running_on.not_in(alive),
+                                  ScheduledJob.running_since < now - STALE_AFTER)))
             .values(running_on=worker_id, running_since=now)
             .execution_options(synchronize_session=False))
         return taken.rowcount == 1
