@@ -20,9 +20,13 @@ run: system-run venv
 	$(BIN)/crisis-ct db upgrade
 	$(BIN)/crisis-ct demo load --if-empty
 	@echo "crisis-ct on http://127.0.0.1:$(PORT)  (add a user: $(BIN)/crisis-ct users add EMAIL --role coordinator --operation demo)"
-	@# The worker re-scores sites whose submissions changed and releases expired claims.
-	$(BIN)/crisis-ct worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -c python:crisis_ct.serving --bind 127.0.0.1:$(PORT) $(if $(WORKERS),--workers $(WORKERS)) --access-logfile -
+	$(SERVE)
+
+# gunicorn and the worker (all scheduled jobs) side by side, on an installed, migrated
+# database. One command, make's direct child, so SIGTERM/SIGINT to make stops both.
+SERVE = $(BIN)/python -m crisis_ct.supervise --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
+serve:
+	$(SERVE)
 
 test: system-test venv-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,18 +8,18 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _var_dir() -> Path:
+def var_dir() -> Path:
     return Path(os.environ.get("CRISIS_CT_VAR_DIR", REPO_ROOT / "var"))
 
 
 def default_database_url() -> str:
-    return f"sqlite:///{_var_dir() / 'crisis-ct.sqlite'}"
+    return f"sqlite:///{var_dir() / 'crisis-ct.sqlite'}"
 
 
 def _persistent_secret_key() -> str:
     """A key generated once and kept under var/, so sessions survive restarts
     without anyone having to invent a secret by hand."""
-    path = _var_dir() / "secret_key"
+    path = var_dir() / "secret_key"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
