@@ -123,6 +123,35 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+@contextmanager
+def advisory_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
+    """Hold the lock `name` for the block, across transactions, on a connection of its own;
+    yields whether it is held (wait=False: False at once when another holds it). PostgreSQL:
+    a session advisory lock, released by the server if this process dies. SQLite: always
+    held (yields True): its callers rely on its one-writer-at-a-time transactions."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(name)
+    connection = engine.connect()
+    try:
+        function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+        result = connection.execute(sa.text(f"SELECT {function}(:key)"), {"key": key}).scalar()
+        held = wait or bool(result)
+        connection.commit()  # a session lock outlives the transaction; none stays open
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except sa.exc.DBAPIError:
+                    connection.invalidate()  # never pool a connection that may still hold it
+    finally:
+        connection.close()
+
+
 def transaction_lock(session: Session, name: str) -> None:
     """Hold the lock `name` until the session's transaction ends. PostgreSQL: an advisory
     transaction lock (waits for the holder). SQLite needs none: every transaction begins

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import sqlalchemy as sa
 
-from crisis_ct.db import Database, lock_key
+from crisis_ct.db import Database, advisory_lock
 from crisis_ct.jobs.models import ScheduledJob, WorkerHeartbeat
 
 # A worker beats every HEARTBEAT_SECONDS (crisis_ct.jobs.heartbeat); silent this long, it is gone.
@@ -25,7 +25,7 @@ STALE_AFTER = timedelta(seconds=6 * HEARTBEAT_SECONDS)
 def job_lock(database: Database, name: str, worker_id: str, now: datetime) -> Iterator[bool]:
     """Yields True when this worker holds the job's lock, False when another one does."""
     if database.dialect == "postgresql":
-        with _advisory_lock(database, f"crisis_ct.job:{name}") as held:
+        with advisory_lock(database.engine, f"crisis_ct.job:{name}", wait=False) as held:
             yield held
         return
     held = _take_row(database, name, worker_id, now)
@@ -34,27 +34,6 @@ def job_lock(database: Database, name: str, worker_id: str, now: datetime) -> It
     finally:
         if held:
             _give_row_back(database, name, worker_id)
-
-
-@contextmanager
-def _advisory_lock(database: Database, name: str) -> Iterator[bool]:
-    connection = database.engine.connect()
-    key = lock_key(name)
-    try:
-        held = bool(connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
-        connection.commit()  # a session lock outlives the transaction; no transaction stays open
-        try:
-            yield held
-        finally:
-            if held:
-                try:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
-                except sa.exc.DBAPIError:
-                    # Never hand a connection that may still hold the lock back to the pool.
-                    connection.invalidate()
-    finally:
-        connection.close()
 
 
 def _take_row(database: Database, name: str, worker_id: str, now: datetime) -> bool:

@@ -21,7 +21,7 @@ from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
-from crisis_ct.db import Database
+from crisis_ct.db import Database, advisory_lock
 from crisis_ct.kobo.client import KoboClient, KoboError
 from crisis_ct.kobo.forms import FormVersions, add_form_version
 from crisis_ct.kobo.formspec import FormSpec, FormSpecError
@@ -80,6 +80,16 @@ def sync_asset(database: Database, asset_uid: str, client: KoboClient, *,
                progress: Callable[[int], None] | None = None) -> SyncResult:
     """Sync one asset; never raises for Kobo trouble — the result (also stored on the asset)
     says what failed, and what was stored before the failure stays stored."""
+    # One sync of an asset at a time (the worker's schedule, `kobo sync`, on any host): two
+    # would store the same new submissions side by side and one would fail on the duplicate.
+    with advisory_lock(database.engine, f"crisis_ct.kobo.sync:{asset_uid}", wait=True):
+        return _sync_asset(database, asset_uid, client, catch_up_days=catch_up_days,
+                           match_distance_m=match_distance_m, now=now, page_size=page_size, progress=progress)
+
+
+def _sync_asset(database: Database, asset_uid: str, client: KoboClient, *, catch_up_days: float,
+                match_distance_m: float, now: datetime | None, page_size: int,
+                progress: Callable[[int], None] | None) -> SyncResult:
     now = now or utcnow()
     result = SyncResult(asset_uid)
     with database.session() as session:
