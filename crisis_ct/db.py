@@ -103,11 +103,20 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    writers = None
+    if database and database != ":memory:":
+        from crisis_ct import sqlite_writers
+
+        writers = sqlite_writers.install(engine, Path(database))
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
-        # serialised by the database itself.
+        # serialised by the database itself. Writers queue for it in crisis_ct.sqlite_writers
+        # first, which hands it over without SQLite's sleeping and polling.
+        if writers is not None:
+            writers.acquire(connection.connection.dbapi_connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 POSTGRES_BATCH = 200
 SQLITE_FIRST_BATCH = 20
 SQLITE_BATCH_SECONDS = 0.08
-# SQLite's busy handler retries a waiting writer every 100 ms at most: a pause this long
-# after each batch lets every waiting webhook in before the next batch takes the lock.
-SQLITE_PAUSE_SECONDS = 0.1
+# After each batch, a moment for the writers waiting meanwhile (webhooks) to take the lock
+# (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch.
+SQLITE_PAUSE_SECONDS = 0.02
 
 Rescore = Callable[[Session, list[int], datetime], object]
 
