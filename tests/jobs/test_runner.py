@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import timedelta
 
-import sqlalchemy as sa
 
 from crisis_ct.cli import main
 from crisis_ct.jobs.heartbeat import Heartbeat
