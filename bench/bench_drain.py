@@ -16,7 +16,7 @@ from bench.measure import Figure, at_most, info
 from bench.served import gunicorn, load
 
 PATH = "/api/v1/kobo/submissions"
-CONCURRENCY = 4
+CONCURRENCY = 2
 MAX_SECONDS = 20
 REQUESTS = 3000
 WARMUP = 50

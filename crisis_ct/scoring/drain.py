@@ -30,8 +30,8 @@ from crisis_ct.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 POSTGRES_BATCH = 200
-SQLITE_FIRST_BATCH = 20
-SQLITE_BATCH_SECONDS = 0.08
+SQLITE_FIRST_BATCH = 10
+SQLITE_BATCH_SECONDS = 0.04
 # After each batch, a moment for the writers waiting meanwhile (webhooks) to take the lock
 # (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch.
 SQLITE_PAUSE_SECONDS = 0.02
