@@ -33,6 +33,10 @@ class KoboAsset(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_status: Mapped[str | None] = mapped_column(sa.String(32))
     last_sync_summary: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The highest `_validation_status.timestamp` (Unix seconds) the sync has read.
+    validation_seen_ts: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The REST Service (`h…`) that `crisis-ct kobo setup` registered on the project.
+    hook_uid: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -77,6 +81,13 @@ class Submission(Base):
     answers: Mapped[dict] = mapped_column(PayloadJSON)
     version_count: Mapped[int] = mapped_column(sa.Integer, default=1)
     received_via: Mapped[str] = mapped_column(sa.String(16))
+    # Kobo's review: `validation_status_approved|_not_approved|_on_hold` (None: not reviewed),
+    # and when it was set (kpi's Unix timestamp). See crisis_ct/kobo/review.py.
+    validation_status: Mapped[str | None] = mapped_column(sa.String(40))
+    validation_timestamp: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Set when the submission is gone from Kobo: kept with its history, no longer counted.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

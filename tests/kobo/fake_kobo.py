@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,20 +33,47 @@ class _Fault:
 
 
 @dataclass
+class _BodyFault:
+    """How the next response body misbehaves: 'truncate' (Content-Length promises more than
+    is sent), 'not_json', or 'drip' (a byte every `interval` seconds for `seconds`)."""
+
+    kind: str
+    seconds: float = 0.0
+    interval: float = 0.05
+
+
+@dataclass
 class FakeAsset:
     uid: str
     name: str
     content: dict[str, Any]
-    deployed_version_id: str
+    deployed_version_id: str | None
     date_modified: str = "2026-01-01T00:00:00.000000Z"
     deployment__active: bool = True
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Project set-up (fake_kobo_projects.py): the current (maybe undeployed) version, whether
+    # it was ever deployed, "survey" or "block" (a library item), REST Services by uid, and
+    # the content of every deployed version.
+    version_id: str | None = None
+    deployed: bool = True
+    asset_type: str = "survey"
+    hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deployed_contents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.version_id = self.version_id or self.deployed_version_id
+        self.remember_version()
+
+    def remember_version(self) -> None:
+        if self.deployed_version_id:
+            self.deployed_contents[self.deployed_version_id] = self.content
 
     def summary(self, base: str) -> dict[str, Any]:
         return {"url": f"{base}/api/v2/assets/{self.uid}/", "uid": self.uid, "name": self.name,
-                "asset_type": "survey", "deployment__active": self.deployment__active,
-                "deployment__submission_count": len(self.records),
-                "deployed_version_id": self.deployed_version_id, "date_modified": self.date_modified}
+                "asset_type": self.asset_type, "deployment__active": self.deployment__active,
+                "has_deployment": self.deployed, "deployment__submission_count": len(self.records),
+                "deployed_version_id": self.deployed_version_id, "version_id": self.version_id,
+                "date_modified": self.date_modified}
 
 
 class FakeKobo:
@@ -54,6 +82,9 @@ class FakeKobo:
         self.assets: dict[str, FakeAsset] = {}
         self.requests: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
+        self._body_faults: list[_BodyFault] = []
+        self.imports: dict[str, Any] = {}  # fake_kobo_projects.FakeImport by uid
+        self.import_polls = 1  # GETs of an import that still answer "processing"
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -66,7 +97,7 @@ class FakeKobo:
         return f"http://{host}:{port}"
 
     def add_asset(self, uid: str, *, name: str = "CT site assessment", content: dict | None = None,
-                  version: str = "v1") -> FakeAsset:
+                  version: str | None = "v1") -> FakeAsset:
         asset = FakeAsset(uid, name, content or {"survey": [], "choices": []}, version)
         self.assets[uid] = asset
         return asset
@@ -91,6 +122,27 @@ class FakeKobo:
         with self._lock:
             self._faults.extend(_Fault(status, retry_after) for _ in range(n))
 
+    def misbehave_next(self, n: int, kind: str, *, seconds: float = 0.0, interval: float = 0.05) -> None:
+        """The next n successful responses' bodies: 'truncate', 'not_json' or 'drip'."""
+        with self._lock:
+            self._body_faults.extend(_BodyFault(kind, seconds, interval) for _ in range(n))
+
+    def take_body_fault(self) -> _BodyFault | None:
+        with self._lock:
+            return self._body_faults.pop(0) if self._body_faults else None
+
+    def delete_record(self, uid: str, kobo_id: int) -> None:
+        """A deletion in Kobo: the record is gone, nothing says it was there."""
+        with self._lock:
+            self.assets[uid].records = [r for r in self.assets[uid].records if r.get("_id") != kobo_id]
+
+    def add_hook_log(self, uid: str, hook_uid: str, submission_id: int, *, status: int = 0,
+                     status_code: int | None = 500, message: str = "Internal Server Error") -> None:
+        from fake_kobo_projects import FakeHookLog, kpi_uid
+
+        self.assets[uid].hooks[hook_uid]["logs"].append(
+            FakeHookLog(kpi_uid("hl"), submission_id, status, status_code, message))
+
     def data_requests(self, uid: str | None = None) -> list[LoggedRequest]:
         return [r for r in self.requests if "/data/" in r.path and (uid is None or f"/{uid}/" in r.path)]
 
@@ -110,15 +162,17 @@ class FakeKobo:
         self._thread.join(timeout=5)
 
     # -- request handling ----------------------------------------------------------------------
-    def handle(self, method: str, raw_path: str, authorization: str | None) -> tuple[int, dict, Any]:
+    def handle(self, method: str, raw_path: str, authorization: str | None, raw_body: bytes = b"",
+               content_type: str = "") -> tuple[int, dict, Any]:
         parts = urlsplit(raw_path)
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        status, headers, body = self._route(method, parts.path, params, authorization)
+        status, headers, body = self._route(method, parts.path, params, authorization, raw_body, content_type)
         with self._lock:
             self.requests.append(LoggedRequest(method, parts.path, params, authorization, status))
         return status, headers, body
 
-    def _route(self, method: str, path: str, params: dict[str, str], authorization: str | None):
+    def _route(self, method: str, path: str, params: dict[str, str], authorization: str | None,
+               raw_body: bytes = b"", content_type: str = ""):
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         if fault is not None:
@@ -127,9 +181,21 @@ class FakeKobo:
         if not authorization or not authorization.startswith("Token ") \
                 or authorization.removeprefix("Token ") not in self.tokens:
             return 401, {}, {"detail": "Invalid token."}
+        segments = [s for s in path.split("/") if s]
+        from fake_kobo_projects import route_write
+
+        body = None
+        if raw_body and "json" in content_type:
+            try:
+                body = json.loads(raw_body)
+            except ValueError:
+                return 400, {}, {"detail": "JSON parse error"}
+        with self._lock:
+            answer = route_write(self, method, segments, params, body, content_type, raw_body)
+        if answer is not None:
+            return answer
         if method != "GET":
             return 405, {}, {"detail": "Method not allowed."}
-        segments = [s for s in path.split("/") if s]
         if segments[:2] != ["api", "v2"] or len(segments) < 3 or segments[2] != "assets":
             return 404, {}, {"detail": "Not found."}
         rest = segments[3:]
@@ -157,11 +223,17 @@ class FakeKobo:
             start = int(params.get("start", 0))
         except ValueError:
             return 400, {}, {"detail": "bad parameters"}
+        try:
+            fields = json.loads(params["fields"]) if "fields" in params else None
+        except ValueError:
+            return 400, {}, {"detail": "bad parameters"}
         with self._lock:
             records = [r for r in asset.records if _matches(r, query)]
         if sort.get("_id") in (1, -1):
             records.sort(key=lambda r: r.get("_id", 0), reverse=sort["_id"] == -1)
         page = records[start:start + limit]
+        if fields:
+            page = [{k: r[k] for k in fields if k in r} for r in page]
 
         def link(offset: int) -> str:
             return f"{self.base_url}{path}?{urlencode({**params, 'start': offset, 'limit': limit})}"
@@ -180,7 +252,9 @@ def _number(value: float) -> str:
 
 def _matches(record: dict[str, Any], query: dict[str, Any]) -> bool:
     for key, condition in query.items():
-        value = record.get(key)
+        value = record
+        for part in key.split("."):  # "_validation_status.timestamp"
+            value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(condition, dict):
             if value != condition:
                 return False
@@ -197,16 +271,55 @@ def _matches(record: dict[str, Any], query: dict[str, Any]) -> bool:
 
 def _handler_for(kobo: FakeKobo):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server naming)
-            status, headers, body = kobo.handle("GET", self.path, self.headers.get("Authorization"))
-            payload = json.dumps(body).encode()
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            status, headers, body = kobo.handle(method, self.path, self.headers.get("Authorization"), raw,
+                                                self.headers.get("Content-Type") or "")
+            payload = b"" if body is None else json.dumps(body).encode()
+            fault = kobo.take_body_fault() if status < 300 else None
+            if fault is not None and fault.kind == "not_json":
+                payload = b"<html>502 Bad Gateway</html>"
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+            promised = len(payload) * 2 + 10 if fault is not None and fault.kind == "truncate" else len(payload)
+            self.send_header("Content-Length", str(promised))
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if fault is not None and fault.kind == "drip":
+                self._drip(payload, fault)
+                return
             self.wfile.write(payload)
+            if fault is not None and fault.kind == "truncate":
+                self.close_connection = True
+
+        def _drip(self, payload: bytes, fault) -> None:
+            ends = time.monotonic() + fault.seconds
+            try:
+                for i in range(len(payload)):
+                    if time.monotonic() > ends:
+                        break
+                    self.wfile.write(payload[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.interval)
+                else:
+                    return
+            except OSError:  # the client gave up on us, as it should
+                pass
+            self.close_connection = True
+
+        def do_GET(self):  # noqa: N802 (http.server naming)
+            self._answer("GET")
+
+        def do_POST(self):  # noqa: N802
+            self._answer("POST")
+
+        def do_PATCH(self):  # noqa: N802
+            self._answer("PATCH")
+
+        def do_DELETE(self):  # noqa: N802
+            self._answer("DELETE")
 
         def log_message(self, format, *args):  # keep test output quiet
             pass
