@@ -26,6 +26,7 @@ from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
+from crisis_ct.kobo.review import record_validation_statuses
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
 from crisis_ct.pg_text import array_literal
 from crisis_ct.scoring.queue import enqueue_sites
@@ -121,6 +122,8 @@ class Ingestor:
             if isinstance(item, Rejected):
                 outcomes[position] = self._quarantine(item)
         self._resolve_quarantined([o for o in outcomes if o and o.status in (STORED, UPDATED, HISTORY, DUPLICATE)])
+        # Kobo's review travels in the record (a retried delivery, a pull, an export).
+        record_validation_statuses(self.session, self.asset.id, records, only_set=True)
         with self._waiting():
             enqueue_sites(self.session, self._touched_sites)
         return outcomes  # type: ignore[return-value]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from crisis_ct.schemas import OperationQuery, PageQuery
+from crisis_ct.scoring.counted import is_counted
 
 
 class SubmissionsQuery(OperationQuery, PageQuery):
@@ -26,6 +27,22 @@ class SubmissionSchema(Schema):
     matched_by = fields.String(validate=validate.OneOf(["site_id", "location"]))
     version_count = fields.Integer()
     received_via = fields.String()
+    validation_status = fields.Method("review_status", metadata={
+        "description": "Kobo's review: approved, not_approved (not counted in scores), on_hold (counted, "
+                       "flagged) or null"})
+    validation_timestamp = fields.Integer(allow_none=True, metadata={"description": "When it was reviewed "
+                                                                                     "(Unix seconds, Kobo's)"})
+    withdrawn_at = fields.DateTime(allow_none=True, metadata={"description": "Gone from Kobo (deleted there): "
+                                                                             "kept, not counted"})
+    withdrawn_reason = fields.String(allow_none=True)
+    counted = fields.Method("is_counted", metadata={"description": "Whether scores count this interview"})
+
+    def review_status(self, submission) -> str | None:
+        status = submission.validation_status
+        return status.removeprefix("validation_status_") if status else None
+
+    def is_counted(self, submission) -> bool:
+        return is_counted(submission.validation_status, submission.withdrawn_at)
 
 
 class QuarantinedSchema(Schema):

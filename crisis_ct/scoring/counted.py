@@ -8,7 +8,6 @@ read path filters submissions (service._interviews_by_site applies `counted_subm
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +24,11 @@ def counted_submissions():
     """SQL condition on Submission: the interviews scores are computed from."""
     return sa.and_(Submission.withdrawn_at.is_(None),
                    sa.or_(Submission.validation_status.is_(None), Submission.validation_status != NOT_APPROVED))
+
+
+def is_counted(validation_status: str | None, withdrawn_at) -> bool:
+    """`counted_submissions` for one submission already read."""
+    return withdrawn_at is None and validation_status != NOT_APPROVED
 
 
 def review_notes(session: Session, where) -> dict[int, dict]:
@@ -60,10 +64,3 @@ def _with_text(note: dict) -> dict:
         f"{note['left_out']['total']} interview(s) left out: " + ", ".join(parts) if parts else "",
         f"{len(note['on_hold'])} counted interview(s) on hold in Kobo" if note["on_hold"] else ""]))
     return note
-
-
-def sites_of(session: Session, submission_ids: Iterable[int]) -> set[int]:
-    ids = sorted(set(submission_ids))
-    if not ids:
-        return set()
-    return set(session.scalars(sa.select(Submission.site_id).where(Submission.id.in_(ids))))

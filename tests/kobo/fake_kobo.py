@@ -83,6 +83,7 @@ class FakeKobo:
         self.requests: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
         self._body_faults: list[_BodyFault] = []
+        self._matching_faults: list[tuple[Any, _Fault]] = []  # (predicate(path, params), fault)
         self.imports: dict[str, Any] = {}  # fake_kobo_projects.FakeImport by uid
         self.import_polls = 1  # GETs of an import that still answer "processing"
         self._lock = threading.Lock()
@@ -121,6 +122,11 @@ class FakeKobo:
         (with `Retry-After: retry_after` unless it is None)."""
         with self._lock:
             self._faults.extend(_Fault(status, retry_after) for _ in range(n))
+
+    def fail_matching(self, predicate, n: int, status: int = 503) -> None:
+        """The next n requests for which predicate(path, params) is true get `status`."""
+        with self._lock:
+            self._matching_faults.extend((predicate, _Fault(status, None)) for _ in range(n))
 
     def misbehave_next(self, n: int, kind: str, *, seconds: float = 0.0, interval: float = 0.05) -> None:
         """The next n successful responses' bodies: 'truncate', 'not_json' or 'drip'."""
@@ -175,6 +181,11 @@ class FakeKobo:
                raw_body: bytes = b"", content_type: str = ""):
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
+            if fault is None:
+                for position, (predicate, matching) in enumerate(self._matching_faults):
+                    if predicate(path, params):
+                        fault = self._matching_faults.pop(position)[1]
+                        break
         if fault is not None:
             headers = {"Retry-After": _number(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, headers, {"detail": "injected failure"}
