@@ -6,6 +6,7 @@ function in `app.extensions["kobo_sleep"]` for the `--every` loop.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ from crisis_ct.kobo.sync import (DEFAULT_CATCH_UP_DAYS, FAILED, assets_to_sync, 
                                  default_client_factory, sync_asset)
 from crisis_ct.web_db import database
 
+log = logging.getLogger(__name__)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REPLAY_BATCH = 200
 
@@ -141,7 +143,15 @@ def sync(operation_code, asset_uid, catch_up_days, every_minutes, max_rounds):
     rounds = 0
     while True:
         rounds += 1
-        failed = _sync_round(uids, catch_up_days)
+        if every_minutes:
+            try:
+                _sync_round(uids, catch_up_days)
+            except Exception as exc:  # noqa: BLE001 - a scheduled loop must outlive any one round
+                log.exception("kobo sync round failed")
+                click.echo(f"sync round failed ({type(exc).__name__}: {exc}); next round in "
+                           f"{every_minutes:g} minute(s)", err=True)
+        else:
+            failed = _sync_round(uids, catch_up_days)
         if not every_minutes:
             if failed:
                 fail(f"{failed} project(s) failed to sync; what was read before the failure is stored, "
@@ -265,6 +275,7 @@ def status_lines(session, operation_ids: list[int]) -> list[str]:
                          f"highest _id {asset.highest_kobo_id}")
             lines.append(f"  found: {_summary_text(asset.last_sync_summary or {})}")
         lines.append(f"  quarantined, pending: {pending}")
+        lines.extend(hook_status_lines(asset))
     return lines
 
 
@@ -275,8 +286,19 @@ def _summary_text(summary: dict) -> str:
                 f"{counts.get('duplicates', 0)} unchanged, {counts.get('quarantined', 0)} quarantined")
 
     text = f"new: {part(summary.get('new'))}; catch-up: {part(summary.get('catch_up'))}"
+    if summary.get("validation_changes"):
+        text += f"; validation status changes: {summary['validation_changes']}"
+    deletions = summary.get("deletions")
+    if deletions:
+        text += f"; deleted in Kobo, withdrawn: {deletions.get('withdrawn', 0)}"
     if summary.get("new_form_version"):
         text += f"; new form version {summary.get('form_version')}"
     if summary.get("error"):
         text += f"; error: {summary['error']}"
+        if summary.get("failing_since"):
+            text += f" (failing since {summary['failing_since'][:19]})"
     return text
+
+
+# `kobo setup`, `kobo retry-failed` and the REST Service lines of `kobo status`.
+from crisis_ct.kobo.cli_setup import hook_status_lines  # noqa: E402
