@@ -35,10 +35,13 @@ def check(record: Mapping) -> OddRecord | None:
     long_ids = [key for key in _IDENTITY_KEYS if len(str(record.get(key) or "")) > MAX_IDENTITY - 5]
     uid = record.get("_xform_id_string")
     long_uid = isinstance(uid, str) and len(uid) > MAX_ASSET_UID
-    if not long_ids and not long_uid and _ordinary(record):
+    bad_id = _id_out_of_range(record.get("_id"))
+    if not long_ids and not long_uid and not bad_id and _ordinary(record):
         return None
-    findings: list[tuple[str, str]] = []
+    findings: list[tuple[str, str]] = [("number", "_id")] if bad_id else []
     clean = _clean(record, "", findings)
+    if bad_id:
+        clean["_id"] = str(record.get("_id"))
     reasons, codes = [], []
     if long_ids:
         codes.append("instance_id_too_long")
@@ -50,7 +53,7 @@ def check(record: Mapping) -> OddRecord | None:
     if nul:
         codes.append("nul_bytes")
         reasons.append(f"NUL characters in {', '.join(nul[:10])} (kept as U+FFFD)")
-    numbers = [key for kind, key in findings if kind == "number"]
+    numbers = list(dict.fromkeys(key for kind, key in findings if kind == "number"))
     if numbers:
         codes.append("number_out_of_range")
         reasons.append(f"numbers too large to store in {', '.join(numbers[:10])} (kept as text)")
@@ -63,6 +66,15 @@ def check(record: Mapping) -> OddRecord | None:
               ". Fix it in Kobo (or tell the form's maintainers), then replay.")
     return OddRecord(Rejected(clean, instance_id, kobo_id, codes[0], reason, {"problems": codes}),
                      None if long_uid else (uid if isinstance(uid, str) else None))
+
+
+def _id_out_of_range(value) -> bool:
+    """Kobo's `_id` is a 64-bit integer (a column of ours); a float is one that lost its digits."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64
 
 
 def _ordinary(value) -> bool:
