@@ -125,3 +125,16 @@ def test_a_coordinator_of_another_operation_cannot_see_or_replay_the_row(client,
         response = client.post(f"/api/v1/kobo/quarantine/{quarantine_id}/{action}", json=body, headers=auth(other))
         assert response.status_code == 404
     assert count(database, Submission) == 0
+
+
+def test_the_worker_stores_it_by_itself_once_the_site_is_imported_and_rescores_the_site(app, client, world, database):
+    from crisis_ct.scoring.models import SiteRiskScore
+
+    post(client, world.token, near_s1())
+    world.add_site(database, "S1-B", "Camp one block B", "planned_camp", 0.501, 0.501)
+    result = app.test_cli_runner().invoke(main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert count(database, Submission) == 1
+    with database.session() as session:
+        scored = session.scalars(sa.select(Site.site_code).join(SiteRiskScore, SiteRiskScore.site_id == Site.id)).all()
+    assert "S1-B" in scored
