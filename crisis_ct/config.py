@@ -56,6 +56,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": int(env.get("CRISIS_CT_LOGIN_MAX_FAILURES", 5)),
         "LOGIN_LOCKOUT_MINUTES": int(env.get("CRISIS_CT_LOGIN_LOCKOUT_MINUTES", 15)),
         "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
+        # How long the webhook waits for Kobo to give a new form version (kobo/versions.py).
+        "KOBO_VERSION_FETCH_TIMEOUT_S": float(env.get("CRISIS_CT_KOBO_VERSION_FETCH_TIMEOUT_S", 5)),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",
         "API_VERSION": "v1",

@@ -1,6 +1,7 @@
-"""The background worker `make run` starts beside the web server: it re-scores the
-sites whose submissions changed (the webhook only queues them, so Kobo gets its
-answer fast) and releases claims that have lapsed."""
+"""The background worker `make run` starts beside the web server: it replays the
+quarantined submissions whose cause has gone, re-scores the sites whose submissions
+changed (the webhook only queues them, so Kobo gets its answer fast) and releases
+claims that have lapsed."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
+from crisis_ct.kobo.auto_replay import replay_resolved
 from crisis_ct.scoring.service import process_queue
 from crisis_ct.tasks.claims import expire_claims
 from crisis_ct.timeutil import utcnow
@@ -18,6 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def run_once(*, expire: bool) -> tuple[int, int]:
+    with database().session() as session:
+        replayed = replay_resolved(session, utcnow())
+    if replayed:
+        log.info("stored %d quarantined submission(s) whose cause has gone", replayed)
     with database().session() as session:
         rescored = process_queue(session)
     released = 0

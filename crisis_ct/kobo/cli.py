@@ -23,6 +23,7 @@ from crisis_ct.cli_support import cli_actor, fail, progress_bar
 from crisis_ct.geography.models import Operation
 from crisis_ct.geography.operations import OperationError, get_operation
 from crisis_ct.kobo import operations
+from crisis_ct.kobo.access import app_access
 from crisis_ct.kobo.client import KoboError
 from crisis_ct.kobo.exports import ExportError
 from crisis_ct.kobo.forms import BUNDLED_FORM, add_form_version, register_asset
@@ -219,7 +220,8 @@ def replay(operation_code):
         with db.session() as session:
             rows = list(session.scalars(sa.select(QuarantinedSubmission).where(
                 QuarantinedSubmission.id.in_(ids[start:start + REPLAY_BATCH])).order_by(QuarantinedSubmission.id)))
-            for result in operations.replay(session, cli_actor(), rows, match_distance_m=_match_distance()):
+            for result in operations.replay(session, cli_actor(), rows, match_distance_m=_match_distance(),
+                                            access=app_access(timeout_s=30.0, retries=1)):
                 outcome = result.outcome
                 if outcome.status == QUARANTINED:
                     still += 1
@@ -231,6 +233,43 @@ def replay(operation_code):
                                f"(submission {outcome.submission_id})")
     click.echo(f"replayed {len(ids)}: {stored} stored, {still} still quarantined")
     _rescore()
+
+
+@kobo_group.command("resolve")
+@click.argument("quarantine_id", type=int)
+@click.option("--site", "site_code", required=True, help="The site id the submission is about")
+def resolve(quarantine_id, site_code):
+    """Store a submission quarantined for its site at the site you name."""
+    with database().session() as session:
+        row = session.get(QuarantinedSubmission, quarantine_id)
+        if row is None or row.status != "pending":
+            fail(f"no pending quarantined submission #{quarantine_id}")
+        try:
+            result = operations.resolve_site(session, cli_actor(), row, site_code,
+                                             match_distance_m=_match_distance())
+        except operations.ResolveError as exc:
+            fail(str(exc))
+        outcome = result.outcome
+    if outcome.status == QUARANTINED:
+        fail(f"#{quarantine_id} stays quarantined ({outcome.reason_code}): {outcome.reason}")
+    click.echo(f"#{quarantine_id} {outcome.instance_id}: {outcome.status} at site {site_code} "
+               f"(submission {outcome.submission_id})")
+    _rescore()
+
+
+@kobo_group.command("quarantine")
+@click.option("--operation", "operation_code", help="Only this operation's quarantine")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+def quarantine_list(operation_code, limit):
+    """The pending quarantine: reason, attempts and last attempt of each submission."""
+    with database().session() as session:
+        total, rows = operations.pending_quarantine(session, _operation_ids(session, operation_code), limit=limit)
+        for row in rows:
+            last = row.last_attempt_at or row.received_at
+            click.echo(f"#{row.id} {row.instance_id or '-'} {row.asset_uid or '-'}: {row.reason_code}; "
+                       f"{row.attempts} attempt(s), last {last:%Y-%m-%d %H:%M:%S} UTC")
+            click.echo(f"  {row.reason}")
+    click.echo(f"{total} pending")
 
 
 def _operation_ids(session, operation_code: str | None) -> list[int]:

@@ -86,6 +86,11 @@ class KoboClient:
         """One asset including `content` (survey, choices, settings, translations)."""
         return self._get_json(self._url(f"/api/v2/assets/{uid}/"), {"format": "json"})
 
+    def get_version(self, uid: str, version_uid: str) -> dict[str, Any]:
+        """One deployed (or draft) version of an asset, with its `content`: what a submission's
+        `__version__` (the kpi version uid) names."""
+        return self._get_json(self._url(f"/api/v2/assets/{uid}/versions/{version_uid}/"), {"format": "json"})
+
     def get_submission(self, uid: str, kobo_id: int) -> dict[str, Any]:
         return self._get_json(self._url(f"/api/v2/assets/{uid}/data/{int(kobo_id)}/"), {"format": "json"})
 

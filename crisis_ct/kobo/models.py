@@ -50,6 +50,10 @@ class KoboFormVersion(Base):
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(sa.String(100))
     content: Mapped[dict] = mapped_column(JSONType)
+    # Set on a uid that no server told us about: the registered version whose questions and
+    # choices all its answers fit (kpi makes a new uid for every content change, a label fix
+    # included, so a project without a server connection sees new uids after each redeploy).
+    matched_to: Mapped[str | None] = mapped_column(sa.String(100))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -128,6 +132,9 @@ class QuarantinedSubmission(Base):
     received_via: Mapped[str] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=1)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Facts behind the reason, for people and tools: nearest known sites, unknown questions…
+    details: Mapped[dict | None] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"))

@@ -55,7 +55,16 @@ class QuarantinedSchema(Schema):
     received_via = fields.String()
     received_at = fields.DateTime()
     attempts = fields.Integer()
+    last_attempt_at = fields.DateTime(allow_none=True)
+    details = fields.Dict(allow_none=True, metadata={
+        "description": "Facts behind the reason: nearest known sites (unknown_site), unknown questions and "
+                       "choices (unknown_form_version), the version waited for (version_pending)"})
     site_id = fields.String(allow_none=True, metadata={"description": "The site id the submission names"})
+
+
+class ResolveSiteSchema(Schema):
+    site_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                            metadata={"description": "The operation's site the submission is about"})
 
 
 class OutcomeSchema(Schema):

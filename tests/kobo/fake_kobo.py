@@ -5,7 +5,9 @@ by the OS. Tests put assets and records in, inject faults, and read the request 
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -89,6 +91,7 @@ class FakeKobo:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._init_versions()
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -219,6 +222,8 @@ class FakeKobo:
             return 404, {}, {"detail": "Not found."}
         if len(rest) == 1:
             return 200, {}, {**asset.summary(self.base_url), "content": asset.content}
+        if rest[1] == "versions":
+            return self._versions_route(asset, rest[2:], params)
         if rest[1] != "data":
             return 404, {}, {"detail": "Not found."}
         if len(rest) == 3:
@@ -255,6 +260,69 @@ class FakeKobo:
             "previous": link(max(0, start - limit)) if start > 0 else None,
             "results": page,
         }
+
+    # -- form versions (kpi AssetVersion): kept apart from the rest to ease merging ------------
+    def _init_versions(self) -> None:
+        self.versions: dict[str, list[dict[str, Any]]] = {}  # asset uid -> versions, oldest first
+        self.version_delay_s = 0.0  # answer the version detail this much later (a slow server)
+
+    def deploy(self, uid: str, content: dict[str, Any] | None = None) -> str:
+        """Deploy (or redeploy) `content` (default: the asset's): as kpi does, a content change
+        makes a new version uid (`v` + 21 characters), an unchanged content keeps the last one.
+        Returns the deployed version uid, which the asset's later records carry in `__version__`."""
+        with self._lock:
+            asset = self.assets[uid]
+            content = json.loads(json.dumps(content if content is not None else asset.content))
+            content_hash = hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()
+            versions = self.versions.setdefault(uid, [])
+            if not versions or versions[-1]["content_hash"] != content_hash:
+                versions.append({"uid": _kpi_version_uid(), "content_hash": content_hash, "content": content,
+                                 "date_deployed": f"2026-12-01T00:00:{len(versions):02d}.000000Z",
+                                 "date_modified": f"2026-12-01T00:00:{len(versions):02d}.000000Z"})
+            asset.content, asset.deployed_version_id = content, versions[-1]["uid"]
+            return asset.deployed_version_id
+
+    def version_requests(self, uid: str) -> list[LoggedRequest]:
+        return [r for r in self.requests if f"/{uid}/versions/" in r.path]
+
+    def _versions_route(self, asset: FakeAsset, rest: list[str], params: dict[str, str]):
+        with self._lock:
+            versions = list(self.versions.get(asset.uid) or [
+                {"uid": asset.deployed_version_id, "content": asset.content, "content_hash": "",
+                 "date_deployed": asset.date_modified, "date_modified": asset.date_modified}])
+        numbered = [{**v, "version_number": n} for n, v in enumerate(versions, start=1)]
+        if rest:
+            found = next((v for v in numbered if v["uid"] == rest[0]), None)
+            if found is None:
+                return 404, {}, {"detail": "Not found."}
+            if self.version_delay_s:
+                time.sleep(self.version_delay_s)
+            return 200, {}, {**self._version_summary(asset, found), "content": found["content"]}
+        newest_first = [self._version_summary(asset, v) for v in reversed(numbered)]
+        limit = min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+        start = int(params.get("start", 0))
+        path = f"/api/v2/assets/{asset.uid}/versions/"
+
+        def link(offset: int) -> str:
+            return f"{self.base_url}{path}?{urlencode({**params, 'start': offset, 'limit': limit})}"
+
+        return 200, {}, {"count": len(newest_first),
+                         "next": link(start + limit) if start + limit < len(newest_first) else None,
+                         "previous": link(max(0, start - limit)) if start > 0 else None,
+                         "results": newest_first[start:start + limit]}
+
+    def _version_summary(self, asset: FakeAsset, version: dict[str, Any]) -> dict[str, Any]:
+        return {"uid": version["uid"], "url": f"{self.base_url}/api/v2/assets/{asset.uid}/versions/{version['uid']}/",
+                "content_hash": version["content_hash"], "version_number": version["version_number"],
+                "date_deployed": version["date_deployed"], "date_modified": version["date_modified"]}
+
+
+_KPI_UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _kpi_version_uid() -> str:
+    """A uid shaped like kpi's (`v` + 21 characters of shortuuid's alphabet)."""
+    return "v" + "".join(random.choice(_KPI_UID_ALPHABET) for _ in range(21))
 
 
 def _number(value: float) -> str:

@@ -99,18 +99,20 @@ def test_a_value_outside_the_forms_choices_is_quarantined_with_the_reason(client
     assert "pop_uasc" in body["reason"] and "lots" in body["reason"]
 
 
-def test_an_unknown_form_version_is_quarantined(client, world):
+def test_an_unknown_form_version_whose_answers_do_not_fit_is_quarantined(client, world):
     record = SubmissionMaker().make("S1")
     record["__version__"] = "vSomethingElse"
+    record["pop/pop_brand_new_question"] = "12"
     body = post(client, world.token, record).get_json()
     assert body["reason_code"] == "unknown_form_version"
+    assert "pop/pop_brand_new_question" in body["reason"]
 
 
-def test_a_site_is_matched_by_location_within_the_distance(client, world, database):
+def test_a_submission_naming_no_site_is_matched_by_location_within_the_distance(client, world, database):
     record = SubmissionMaker().make("S1")
-    record["site/site_id"] = "TYPO-1"
+    del record["site/site_id"]
     record["site/location"] = "0.501 0.501 0 5"  # ~150 m from S1 at (lat 0.5, lon 0.5)
-    assert post(client, world.token, record).status_code == 201
+    assert post(client, world.token, record).status_code == 201, post(client, world.token, record).get_json()
     with database.session() as session:
         assert session.scalars(sa.select(Submission.matched_by)).one() == "location"
 
