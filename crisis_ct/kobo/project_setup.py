@@ -31,7 +31,7 @@ from crisis_ct.accounts.audit import Actor, record as audit
 from crisis_ct.accounts.models import ApiToken, Membership, User
 from crisis_ct.accounts.operations import add_user, create_token, hash_token
 from crisis_ct.geography.operations import get_operation
-from crisis_ct.kobo.client import KoboClient, KoboError
+from crisis_ct.kobo.client import KoboClient, KoboError, KoboNotFound
 from crisis_ct.kobo.forms import add_form_version, register_asset
 from crisis_ct.kobo.formspec import FormSpec
 from crisis_ct.kobo.models import KoboAsset
@@ -229,6 +229,11 @@ def set_up(session: Session, actor: Actor, client: KoboClient, *, operation_code
         report.say(f"imported {form.name} into {uid}")
     remote = ensure_deployed(client, uid, report, redeploy=redeploy)
     version, content = remote.get("deployed_version_id"), remote.get("content") or {}
+    if version:
+        try:  # the deployed version itself: the asset's content may be a newer draft
+            content = client.get_version(uid, version).get("content") or content
+        except KoboNotFound:
+            pass
     asset = register_asset(session, operation.id, uid, name=remote.get("name") or "", server_url=server_url)
     if encrypted_token:
         asset.token_env, asset.token_encrypted = None, encrypted_token

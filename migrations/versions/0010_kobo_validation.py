@@ -11,14 +11,14 @@ asset's REST Service and how far the sync has read validation-status changes.
 - kobo_assets.hook_uid: the REST Service `crisis-ct kobo setup` registered (`h…`).
 
 Revision ID: 0010_kobo_validation
-Revises: 0008_score_compression
+Revises: 0009_kobo_versions
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_kobo_validation"
-down_revision = "0008_score_compression"
+down_revision = "0009_kobo_versions"  # re-chained after merging kobo-versions (brief: 0008)
 branch_labels = None
 depends_on = None
 

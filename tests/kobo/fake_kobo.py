@@ -54,21 +54,14 @@ class FakeAsset:
     deployment__active: bool = True
     records: list[dict[str, Any]] = field(default_factory=list)
     # Project set-up (fake_kobo_projects.py): the current (maybe undeployed) version, whether
-    # it was ever deployed, "survey" or "block" (a library item), REST Services by uid, and
-    # the content of every deployed version.
+    # it was ever deployed, "survey" or "block" (a library item), REST Services by uid.
     version_id: str | None = None
     deployed: bool = True
     asset_type: str = "survey"
     hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deployed_contents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.version_id = self.version_id or self.deployed_version_id
-        self.remember_version()
-
-    def remember_version(self) -> None:
-        if self.deployed_version_id:
-            self.deployed_contents[self.deployed_version_id] = self.content
 
     def summary(self, base: str) -> dict[str, Any]:
         return {"url": f"{base}/api/v2/assets/{self.uid}/", "uid": self.uid, "name": self.name,

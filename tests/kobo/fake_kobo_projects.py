@@ -5,8 +5,9 @@ lives on FakeKobo (`imports`) and on each FakeAsset (`hooks`, `deployed`, `versi
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
-import string
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ VALIDATION_LABELS = {"validation_status_approved": "Approved", "validation_statu
                      "validation_status_on_hold": "On hold"}
 # kpi's HookLog statuses
 HOOK_FAILED, HOOK_PENDING, HOOK_SUCCESS = 0, 1, 2
-_ALPHABET = string.ascii_letters + string.digits
 
 
 def kpi_uid(prefix: str) -> str:
-    """A kpi-style uid: a letter prefix and 21 random characters."""
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(21))
+    """A kpi-style uid: a letter prefix and 21 characters of shortuuid's alphabet."""
+    from fake_kobo import _KPI_UID_ALPHABET
+
+    return prefix + "".join(secrets.choice(_KPI_UID_ALPHABET) for _ in range(21))
 
 
 @dataclass
@@ -163,7 +165,7 @@ def _deployment(kobo, asset, method: str, body: Any):
         asset.deployed = True
         asset.deployment__active = bool(body.get("active", False))  # kpi: active defaults to false
         asset.deployed_version_id = asset.version_id
-        asset.remember_version()
+        record_deployed_version(kobo, asset)
         return 200, {}, info()
     if method == "PATCH":
         if not asset.deployed:
@@ -172,11 +174,24 @@ def _deployment(kobo, asset, method: str, body: Any):
             if body["version_id"] != asset.version_id:
                 return 400, {}, {"error": "version_id is not the asset's current version"}
             asset.deployed_version_id = asset.version_id
-            asset.remember_version()
+            record_deployed_version(kobo, asset)
         if "active" in body:
             asset.deployment__active = bool(body["active"])
         return 200, {}, info()
     return 405, {}, {"detail": f'Method "{method}" not allowed.'}
+
+
+def record_deployed_version(kobo, asset) -> None:
+    """The deployed version in FakeKobo.versions (the kpi AssetVersion list the /versions/
+    routes serve), as FakeKobo.deploy records it; called with the lock held."""
+    versions = kobo.versions.setdefault(asset.uid, [])
+    if versions and versions[-1]["uid"] == asset.deployed_version_id:
+        return
+    content_hash = hashlib.sha1(json.dumps(asset.content, sort_keys=True).encode()).hexdigest()
+    stamp = f"2026-12-01T00:00:{len(versions):02d}.000000Z"
+    versions.append({"uid": asset.deployed_version_id, "content_hash": content_hash,
+                     "content": json.loads(json.dumps(asset.content)), "date_deployed": stamp,
+                     "date_modified": stamp})
 
 
 # -- hooks ----------------------------------------------------------------------------------------
