@@ -273,6 +273,7 @@ class FakeKobo:
                                  "date_deployed": f"2026-12-01T00:00:{len(versions):02d}.000000Z",
                                  "date_modified": f"2026-12-01T00:00:{len(versions):02d}.000000Z"})
             asset.content, asset.deployed_version_id = content, versions[-1]["uid"]
+            asset.version_id = asset.deployed_version_id
             return asset.deployed_version_id
 
     def version_requests(self, uid: str) -> list[LoggedRequest]:
