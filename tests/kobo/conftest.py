@@ -133,3 +133,13 @@ def make_record(sample_form):
 def fake_kobo():
     with FakeKobo(tokens=("test-token",)) as server:
         yield server
+
+
+@pytest.fixture
+def served_world(database, seed, tmp_path, fake_kobo):
+    """tests/support/kobo_world's operation, its asset connected to the fake Kobo."""
+    from tests.support.kobo_world import build_world, serve_world_asset
+
+    world = build_world(database, seed, tmp_path)
+    serve_world_asset(database, fake_kobo)
+    return world

@@ -13,15 +13,12 @@ import requests
 import sqlalchemy as sa
 
 from crisis_ct.cli import main
-from crisis_ct.geography.importers import read_admin_areas, read_sites
 from crisis_ct.geography.models import Site
-from crisis_ct.geography.operations import get_operation, import_admin_areas, import_sites
 from crisis_ct.kobo.client import KoboClient
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission
 from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.worker import run_once
-from tests.support.geo_fixtures import write_levels, write_sites_csv
-from tests.support.kobo_world import ACTOR, SITES, SubmissionMaker
+from tests.support.kobo_world import SubmissionMaker, build_world
 
 TOKEN = "test-token"
 
@@ -43,13 +40,7 @@ def cli(app, fake_kobo):
 @pytest.fixture
 def operation_with_sites(database, seed, tmp_path):
     """op1 with its admin areas and sites, and no Kobo project yet."""
-    seed.operation("op1")
-    paths = write_levels(tmp_path)
-    with database.session() as session:
-        operation = get_operation(session, "op1")
-        for level in (1, 2, 3):
-            import_admin_areas(session, ACTOR, operation, read_admin_areas(paths[level], level))
-        import_sites(session, ACTOR, operation, read_sites(write_sites_csv(tmp_path / "sites.csv", SITES)))
+    build_world(database, seed, tmp_path, with_asset=False)
 
 
 class Kobo:

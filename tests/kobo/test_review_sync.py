@@ -16,18 +16,14 @@ from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.scoring.service import process_queue
 from fake_kobo_projects import validation_status
 from tests.conftest import auth
-from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world, form
+from tests.support.kobo_world import ASSET_UID, SubmissionMaker
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def world(database, seed, tmp_path, fake_kobo):
-    world = build_world(database, seed, tmp_path)
-    with database.session() as session:
-        session.scalar(sa.select(KoboAsset)).server_url = fake_kobo.base_url
-    fake_kobo.add_asset(ASSET_UID, content=form().to_asset_content(), version=form().version)
-    return world
+def world(served_world):
+    return served_world
 
 
 @pytest.fixture
