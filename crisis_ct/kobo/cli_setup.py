@@ -86,6 +86,7 @@ def hook_status_lines(asset: KoboAsset) -> list[str]:
     try:
         # The asset row at hand (the caller's session is open: SQLite would lock a second one).
         client = _client_factory()(asset.server_url, asset_token(asset, _cipher))
+        client.max_retries = min(client.max_retries, 1)  # a status report must not wait minutes for Kobo
         logs = failed_deliveries(client, asset.asset_uid, asset.hook_uid)
     except (KoboError, TokenError) as exc:
         return [f"  REST Service {asset.hook_uid}: could not read its log from Kobo ({exc})"]

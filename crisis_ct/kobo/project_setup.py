@@ -155,9 +155,14 @@ def new_submitter_token(session: Session, actor: Actor, operation_code: str, ass
     return token
 
 
+# What makes a hook deliver what crisis-ct needs; its name and e-mail notices are the user's.
+_REQUIRED_KEYS = ("endpoint", "active", "export_type", "auth_level", "subset_fields", "payload_template")
+
+
 def _differences(hook: dict, wanted: dict) -> dict[str, Any]:
     changed = {}
-    for key, value in wanted.items():
+    for key in _REQUIRED_KEYS:
+        value = wanted[key]
         current = hook.get(key)
         if key == "payload_template":
             current = current or None
@@ -189,8 +194,11 @@ def ensure_hook(client: KoboClient, session: Session, actor: Actor, *, operation
     wanted = _hook_body(endpoint, None)
     changes = _differences(hook, wanted)
     if not token_ok:
-        changes["settings"] = {**(hook.get("settings") or {}), "custom_headers": {
-            "Authorization": f"Bearer {new_submitter_token(session, actor, operation_code, asset_uid)}"}}
+        settings = dict(hook.get("settings") or {})
+        headers = {name: value for name, value in (settings.get("custom_headers") or {}).items()
+                   if name.lower() != "authorization"}
+        headers["Authorization"] = f"Bearer {new_submitter_token(session, actor, operation_code, asset_uid)}"
+        changes["settings"] = {**settings, "custom_headers": headers}
     if changes:
         client.call("PATCH", f"{base}{hook['uid']}/", body=changes)
         what = ", ".join(sorted("token" if k == "settings" else k for k in changes))

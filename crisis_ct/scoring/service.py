@@ -293,7 +293,7 @@ def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk:
     workers = scoring_workers()
     if parallel and is_postgres(session) and workers > 1:
         site_ids = sorted(session.scalars(sa.select(Submission.site_id).distinct()
-                                          .where(Submission.operation_id == operation_id)))
+                                          .where(Submission.operation_id == operation_id, counted_submissions())))
         if len(site_ids) >= PARALLEL_MIN_SITES:
             yield from _scored_in_workers(session, operation_id, site_ids, as_of, workers, chunk)
             return

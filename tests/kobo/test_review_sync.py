@@ -201,3 +201,24 @@ def test_a_submission_stored_after_the_listing_began_is_not_withdrawn(database, 
         stored = session.scalar(sa.select(Submission))
         tally = withdraw_missing(session, stored.asset_id, [], listed_since=stored.created_at)
     assert tally.withdrawn == 0
+
+
+def test_a_full_rescore_leaves_out_the_same_interviews(database, world, fake_kobo, client, three_at_s1):
+    from crisis_ct.scoring.service import score_all
+
+    review(fake_kobo, three_at_s1[0]["_id"], "validation_status_not_approved")
+    fake_kobo.delete_record(ASSET_UID, three_at_s1[1]["_id"])
+    sync_asset(database, ASSET_UID, client, now=NOW, catch_up_days=0)
+    with database.session() as session:
+        score_all(session, world.operation_id)
+    score = current_score(database)
+    assert score.explanation["submission_ids"] == [submission(database, three_at_s1[2]["_id"]).id]
+    assert score.explanation["review"]["left_out"] == {"not_approved": 1, "withdrawn": 1, "total": 2}
+
+
+def test_a_site_left_with_no_counted_interview_has_no_current_score(database, fake_kobo, client, three_at_s1):
+    for record in three_at_s1:
+        review(fake_kobo, record["_id"], "validation_status_not_approved")
+    sync_asset(database, ASSET_UID, client, now=NOW, catch_up_days=0)
+    rescore(database)
+    assert current_score(database) is None
