@@ -123,3 +123,26 @@ def test_the_worker_stores_it_by_itself_once_the_site_is_imported_and_rescores_t
     with database.session() as session:
         scored = session.scalars(sa.select(Site.site_code).join(SiteRiskScore, SiteRiskScore.site_id == Site.id)).all()
     assert "S1-B" in scored
+
+
+def test_a_project_connected_later_lets_the_worker_store_its_submissions(client, webhook_world, database):
+    from crisis_ct.kobo.forms import add_form_version
+    from tests.support.kobo_world import form
+
+    record = SubmissionMaker().make("S1")
+    record["_xform_id_string"] = "aConnectedLater01"
+    assert post_record(client, webhook_world.token, record).get_json()["reason_code"] == "unknown_asset"
+    with database.session() as session:
+        assert replay_resolved(session, utcnow()) == 0
+        asset = register_asset(session, webhook_world.operation_id, "aConnectedLater01")
+        add_form_version(session, asset, form())
+    with database.session() as session:
+        assert replay_resolved(session, utcnow()) == 1
+    assert count(database, Submission) == 1
+
+
+def test_an_xform_id_string_that_is_not_text_is_quarantined_not_a_500(client, webhook_world):
+    record = SubmissionMaker().make("S1")
+    record["_xform_id_string"] = 12345
+    response = post_record(client, webhook_world.token, record)
+    assert response.status_code == 202 and response.get_json()["reason_code"] == "unknown_asset"
