@@ -149,12 +149,37 @@ def test_a_version_registered_later_lets_the_worker_store_the_quarantined_submis
 
 
 def test_registering_the_same_version_twice_at_once_keeps_one_row(database, webhook_world):
+    """Two processes meet the same new version: the second insert waits for the first
+    (PostgreSQL: on the unique key; SQLite: the write lock) and then does nothing."""
+    import threading
+
     from crisis_ct.kobo.forms import register_version
 
-    with database.session() as first, database.session() as second:
-        register_version(first, webhook_world.asset_id, "vSame", {"survey": []})
-        first.commit()
-        register_version(second, webhook_world.asset_id, "vSame", {"survey": []})  # no IntegrityError
+    first_inserted, first_may_commit, errors = threading.Event(), threading.Event(), []
+
+    def register(wait: bool):
+        session = database.sessionmaker()
+        try:
+            register_version(session, webhook_world.asset_id, "vSame", {"survey": []})
+            if wait:
+                first_inserted.set()
+                first_may_commit.wait(10)
+            session.commit()
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+        finally:
+            session.close()
+
+    one = threading.Thread(target=register, args=(True,))
+    one.start()
+    assert first_inserted.wait(10)
+    two = threading.Thread(target=register, args=(False,))
+    two.start()
+    two.join(0.5)
+    first_may_commit.set()
+    one.join(10)
+    two.join(10)
+    assert errors == []
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(KoboFormVersion)
                               .where(KoboFormVersion.version == "vSame")) == 1
