@@ -183,3 +183,30 @@ def test_registering_the_same_version_twice_at_once_keeps_one_row(database, webh
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(KoboFormVersion)
                               .where(KoboFormVersion.version == "vSame")) == 1
+
+
+def test_the_pull_sync_fetches_the_older_versions_its_records_name(webhook_world, database, fake_kobo, monkeypatch):
+    """Submissions filled in before the last redeploy name a version the sync did not
+    register (it registers the deployed one): it fetches them, nothing waits in quarantine."""
+    from crisis_ct.kobo.client import KoboClient
+    from crisis_ct.kobo.sync import sync_asset
+
+    current = form().to_asset_content()
+    earlier = copy.deepcopy(current)  # had a question dropped since: only its own version knows it
+    earlier["survey"].insert(1, {"type": "integer", "name": "pop_old_question", "$xpath": "pop/pop_old_question",
+                                 "$autoname": "pop_old_question"})
+    fake_kobo.add_asset(ASSET_UID, content=earlier)
+    old = fake_kobo.deploy(ASSET_UID)
+    maker = SubmissionMaker()
+    records = [maker.make("S1"), maker.make("S2")]
+    for record in records:
+        record["__version__"], record["pop/pop_old_question"] = old, "4"
+    fake_kobo.add_records(ASSET_UID, records)
+    new = fake_kobo.deploy(ASSET_UID, relabelled(current))
+    with database.session() as session:
+        session.scalar(sa.select(KoboAsset)).server_url = fake_kobo.base_url
+    result = sync_asset(database, ASSET_UID, KoboClient(fake_kobo.base_url, "test-token"), catch_up_days=0)
+    assert result.status == "ok" and result.incremental.stored == 2, result.line()
+    with database.session() as session:
+        versions = set(session.scalars(sa.select(KoboFormVersion.version)))
+    assert {old, new} <= versions and count(database, QuarantinedSubmission) == 0
