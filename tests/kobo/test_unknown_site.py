@@ -146,3 +146,17 @@ def test_an_xform_id_string_that_is_not_text_is_quarantined_not_a_500(client, we
     record["_xform_id_string"] = 12345
     response = post_record(client, webhook_world.token, record)
     assert response.status_code == 202 and response.get_json()["reason_code"] == "unknown_asset"
+
+
+def test_a_quarantine_longer_than_one_batch_is_looked_at_in_turn(client, webhook_world, database):
+    maker = SubmissionMaker()
+    for code in ("X1", "X2", "X3"):
+        record = maker.make("S1")
+        record["site/site_id"] = code
+        post_record(client, webhook_world.token, record)
+    webhook_world.add_site(database, "X3", "Camp X3", "planned_camp", 0.2, 0.2)
+    stored = 0
+    for _ in range(3):  # batches of one: the third row's turn comes
+        with database.session() as session:
+            stored += replay_resolved(session, utcnow(), limit=1)
+    assert stored == 1 and count(database, Submission) == 1
