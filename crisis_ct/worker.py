@@ -19,11 +19,12 @@ from crisis_ct.web_db import database
 log = logging.getLogger(__name__)
 
 
-def run_once(*, expire: bool) -> tuple[int, int]:
-    with database().session() as session:
-        replayed = replay_resolved(session, utcnow())
-    if replayed:
-        log.info("stored %d quarantined submission(s) whose cause has gone", replayed)
+def run_once(*, expire: bool, replay: bool = True) -> tuple[int, int]:
+    if replay:
+        with database().session() as session:
+            replayed = replay_resolved(session, utcnow())
+        if replayed:
+            log.info("stored %d quarantined submission(s) whose cause has gone", replayed)
     with database().session() as session:
         rescored = process_queue(session)
     released = 0
@@ -36,19 +37,24 @@ def run_once(*, expire: bool) -> tuple[int, int]:
 @click.command("worker")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between queue checks")
 @click.option("--expire-every", default=60.0, show_default=True, help="Seconds between claim expiry runs")
+@click.option("--replay-every", default=20.0, show_default=True,
+              help="Seconds between looks at the quarantine for submissions whose cause has gone")
 @click.option("--once", is_flag=True, help="Do one round and stop")
 @with_appcontext
-def worker_command(interval, expire_every, once):
-    """Re-score queued sites and release expired claims, until stopped."""
-    last_expiry = 0.0
+def worker_command(interval, expire_every, replay_every, once):
+    """Replay resolved quarantine, re-score queued sites and release expired claims, until stopped."""
+    last_expiry = last_replay = 0.0
     while True:
         due = time.monotonic() - last_expiry >= expire_every
+        replay_due = time.monotonic() - last_replay >= replay_every
         try:
-            rescored, released = run_once(expire=due or once)
+            rescored, released = run_once(expire=due or once, replay=replay_due or once)
         except Exception:  # noqa: BLE001 — a database hiccup must not stop the worker for good
             log.exception("worker round failed; retrying")
             time.sleep(max(interval, 5))
             continue
+        if replay_due:
+            last_replay = time.monotonic()
         if due:
             last_expiry = time.monotonic()
         if rescored or released:

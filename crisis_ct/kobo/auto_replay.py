@@ -43,9 +43,7 @@ def replay_resolved(session: Session, now: datetime, *, access: KoboAccess | Non
     """Replay the pending quarantined submissions whose cause has gone, in the caller's
     transaction; returns how many were stored. `access`: how to reach Kobo for pending
     versions (default: the running app's, with the worker's patience; none outside an app)."""
-    rows = list(session.scalars(sa.select(QuarantinedSubmission).where(
-        QuarantinedSubmission.status == "pending", QuarantinedSubmission.reason_code.in_(AUTO_REASONS))
-        .order_by(QuarantinedSubmission.id).limit(limit)))
+    rows = _next_rows(session, limit)
     if not rows:
         return 0
     if access is None:
@@ -56,6 +54,28 @@ def replay_resolved(session: Session, now: datetime, *, access: KoboAccess | Non
         return 0
     results = replay(session, ACTOR, ready, match_distance_m=_distance(match_distance_m), access=access)
     return sum(result.outcome.status != QUARANTINED for result in results)
+
+
+# Where the next call's scan starts (per process): a quarantine longer than one batch is
+# looked at in turn, not only its first rows again and again.
+_scan_from = [0]
+
+
+def _next_rows(session: Session, limit: int) -> list[QuarantinedSubmission]:
+    def scan(after: int, before: int | None, count: int) -> list[QuarantinedSubmission]:
+        query = sa.select(QuarantinedSubmission).where(
+            QuarantinedSubmission.status == "pending", QuarantinedSubmission.reason_code.in_(AUTO_REASONS),
+            QuarantinedSubmission.id > after)
+        if before is not None:
+            query = query.where(QuarantinedSubmission.id <= before)
+        return list(session.scalars(query.order_by(QuarantinedSubmission.id).limit(count)))
+
+    start = _scan_from[0]
+    rows = scan(start, None, limit)
+    if len(rows) < limit and start > 0:  # wrap around to the rows before the starting point
+        rows += scan(0, start, limit - len(rows))
+    _scan_from[0] = rows[-1].id if len(rows) == limit else 0
+    return rows
 
 
 def _distance(value: float | None) -> float:

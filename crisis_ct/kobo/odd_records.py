@@ -78,19 +78,24 @@ def _id_out_of_range(value) -> bool:
 
 
 def _ordinary(value) -> bool:
-    """No NUL and no number out of range anywhere (no copy: the webhook's common case)."""
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, bool) or value is None:
-        return True
-    if isinstance(value, int):
-        return -_INT64 <= value < _INT64
-    if isinstance(value, float):
-        return math.isfinite(value) and abs(value) < 1e300
-    if isinstance(value, Mapping):
-        return all(type(key) is str and "\x00" not in key and _ordinary(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(_ordinary(item) for item in value)
+    """No NUL and no number out of range anywhere (no copy, one tight loop over a record's
+    values: the webhook's common case, a few microseconds)."""
+    for key, item in value.items() if isinstance(value, Mapping) else enumerate(value):
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                return False
+        elif kind is int:
+            if not -_INT64 <= item < _INT64:
+                return False
+        elif kind is float:
+            if not (math.isfinite(item) and abs(item) < 1e300):
+                return False
+        elif kind is dict or kind is list or isinstance(item, (Mapping, list)):
+            if not _ordinary(item):
+                return False
+        if type(key) is str and "\x00" in key:
+            return False
     return True
 
 

@@ -44,7 +44,8 @@ def receive(session: Session, payload: Mapping, operation_ids: list[int], *, via
     held while it answers."""
     instance_id = record_identity(payload)
     odd = odd_records.check(payload)
-    asset = find_asset_ref(session, payload.get("_xform_id_string") if odd is None or odd.asset_uid else None,
+    uid = payload.get("_xform_id_string")
+    asset = find_asset_ref(session, uid if isinstance(uid, str) and (odd is None or odd.asset_uid) else None,
                            operation_ids)
     if odd is not None:
         return quarantine_record(session, odd.rejected, operation_id=asset.operation_id if asset else
@@ -86,7 +87,8 @@ def _quarantine_unstorable(session: Session, payload: Mapping, operation_ids: li
                            exc: Exception) -> Outcome:
     instance_id, kobo_id = record_ids(payload)
     cause = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-    asset = find_asset_ref(session, payload.get("_xform_id_string"), operation_ids)
+    uid = payload.get("_xform_id_string")
+    asset = find_asset_ref(session, uid if isinstance(uid, str) and len(uid) <= 64 else None, operation_ids)
     rejected = Rejected(dict(payload), instance_id, None if kobo_id is None or abs(kobo_id) >= 2 ** 63 else kobo_id,
                         "unstorable", f"The database refused this submission ({cause}); fix it in Kobo, "
                         "then replay.", {"problems": ["unstorable"]})

@@ -165,7 +165,8 @@ def _pull_new(database, asset_uid, client, result, match_distance_m, page_size, 
     for page in client.iter_submission_pages(asset_uid, after_id=result.highest_kobo_id, page_size=page_size):
         with database.session() as session:
             asset = load_asset(session, asset_uid)
-            result.incremental.add(store_batch(session, asset, page, via="sync", match_distance_m=match_distance_m))
+            result.incremental.add(store_batch(session, asset, page, via="sync", match_distance_m=match_distance_m,
+                                                client=client, before_fetch=session.commit))
             _add_review(review, record_validation_statuses(session, asset.id, page))
             page_highest = max((_kobo_id(r) for r in page if _kobo_id(r) is not None), default=None)
             if page_highest is not None and (asset.highest_kobo_id is None or page_highest > asset.highest_kobo_id):
@@ -186,7 +187,8 @@ def _catch_up(database, asset_uid, client, result, start_highest, match_distance
         if older:
             with database.session() as session:
                 asset = load_asset(session, asset_uid)
-                result.catch_up.add(store_batch(session, asset, older, via="sync", match_distance_m=match_distance_m))
+                result.catch_up.add(store_batch(session, asset, older, via="sync", match_distance_m=match_distance_m,
+                                                    client=client, before_fetch=session.commit))
                 # Re-reading the window is also how a status cleared in Kobo is noticed.
                 _add_review(review, record_validation_statuses(session, asset.id, older))
         if progress:

@@ -8,21 +8,18 @@ from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionV
 from crisis_ct.kobo.synthetic import make_edit
 from crisis_ct.scoring.queue import ScoringQueueEntry
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world, count
+from tests.support.kobo_world import WEBHOOK_URL, SubmissionMaker, count, post_record
 
-URL = "/api/v1/kobo/submissions"
+URL = WEBHOOK_URL
 
 
 @pytest.fixture
-def world(database, seed, tmp_path):
-    world = build_world(database, seed, tmp_path)
-    world.token = seed.member("kobo@example.org", "submitter")
-    return world
+def world(webhook_world):
+    return webhook_world
 
 
-def post(client, token, record, **kwargs):
-    return client.post(URL, data=json.dumps(record), content_type="application/json",
-                       headers=auth(token), **kwargs)
+def post(client, token, record):
+    return post_record(client, token, record)
 
 
 def test_a_new_submission_is_stored_and_its_site_queued_for_scoring(client, world, database):
@@ -81,7 +78,7 @@ def test_a_submission_for_an_unknown_site_is_quarantined_then_replayed(client, w
     assert body["reason_code"] == "unknown_site" and "S9" in body["reason"]
     assert count(database, Submission) == 0
 
-    coordinator = seed.member("coord@example.org", "coordinator")
+    coordinator = world.coordinator
     listed = client.get("/api/v1/kobo/quarantine", headers=auth(coordinator)).get_json()
     assert [item["site_id"] for item in listed["items"]] == ["S9"]
     world.add_site(database, "S9", "Camp nine", "planned_camp", 0.2, 0.2)

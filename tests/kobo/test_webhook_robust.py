@@ -14,23 +14,10 @@ from werkzeug.serving import make_server
 from crisis_ct.kobo import operations
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionVersion
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world, count
-
-URL = "/api/v1/kobo/submissions"
+from tests.support.kobo_world import WEBHOOK_URL, SubmissionMaker, count, post_record
 
 
-@pytest.fixture
-def world(database, seed, tmp_path):
-    world = build_world(database, seed, tmp_path)
-    world.token = seed.member("kobo@example.org", "submitter")
-    return world
-
-
-def post(client, token, body: bytes | str):
-    return client.post(URL, data=body, content_type="application/json", headers=auth(token))
-
-
-def test_a_duplicate_inserted_while_the_first_is_uncommitted_answers_duplicate(database, world):
+def test_a_duplicate_inserted_while_the_first_is_uncommitted_answers_duplicate(database, webhook_world):
     """The worst interleaving, made certain: both look-ups find nothing, the second insert
     meets the first's unique key once the first commits."""
     record = SubmissionMaker().make("S1")
@@ -39,7 +26,7 @@ def test_a_duplicate_inserted_while_the_first_is_uncommitted_answers_duplicate(d
     def first():
         session = database.sessionmaker()
         try:
-            outcomes["first"] = operations.receive(session, record, [world.operation_id], via="webhook",
+            outcomes["first"] = operations.receive(session, record, [webhook_world.operation_id], via="webhook",
                                                    match_distance_m=500)
             first_looked.set()
             first_may_commit.wait(10)
@@ -50,7 +37,7 @@ def test_a_duplicate_inserted_while_the_first_is_uncommitted_answers_duplicate(d
     def second():
         session = database.sessionmaker()
         try:
-            outcomes["second"] = operations.receive_and_commit(session, record, [world.operation_id],
+            outcomes["second"] = operations.receive_and_commit(session, record, [webhook_world.operation_id],
                                                                via="webhook", match_distance_m=500)
         finally:
             session.close()
@@ -69,7 +56,7 @@ def test_a_duplicate_inserted_while_the_first_is_uncommitted_answers_duplicate(d
     assert count(database, Submission) == 1 and count(database, SubmissionVersion) == 1
 
 
-def test_the_same_submission_delivered_by_many_threads_at_once_is_stored_once_never_500(app, database, world):
+def test_the_same_submission_delivered_by_many_threads_at_once_is_stored_once_never_500(app, database, webhook_world):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,8 +64,8 @@ def test_the_same_submission_delivered_by_many_threads_at_once_is_stored_once_ne
     barrier, statuses = threading.Barrier(6), []
 
     def deliver():
-        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}{URL}", data=body, method="POST",
-                                         headers={**auth(world.token), "Content-Type": "application/json"})
+        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}{WEBHOOK_URL}", data=body, method="POST",
+                                         headers={**auth(webhook_world.token), "Content-Type": "application/json"})
         barrier.wait(10)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -104,48 +91,48 @@ def _quarantined(database) -> QuarantinedSubmission:
         return session.scalars(sa.select(QuarantinedSubmission)).one()
 
 
-def test_an_instance_id_of_200_characters_is_quarantined_and_a_redelivery_finds_the_same_row(client, world, database):
+def test_an_instance_id_of_200_characters_is_quarantined_and_a_redelivery_finds_the_same_row(client, webhook_world, database):
     record = SubmissionMaker().make("S1")
     record["meta/instanceID"] = "uuid:" + "a" * 200
     for attempt in (1, 2):
-        response = post(client, world.token, json.dumps(record))
+        response = post_record(client, webhook_world.token, json.dumps(record))
         assert response.status_code == 202 and response.get_json()["reason_code"] == "instance_id_too_long"
     row = _quarantined(database)
     assert row.attempts == 2 and row.raw["meta/instanceID"] == record["meta/instanceID"]
 
 
-def test_an_xform_id_string_over_64_characters_is_quarantined(client, world, database):
+def test_an_xform_id_string_over_64_characters_is_quarantined(client, webhook_world, database):
     record = SubmissionMaker().make("S1")
     record["_xform_id_string"] = "a" * 80
-    response = post(client, world.token, json.dumps(record))
+    response = post_record(client, webhook_world.token, json.dumps(record))
     assert response.status_code == 202 and response.get_json()["reason_code"] == "asset_uid_too_long"
     assert _quarantined(database).asset_uid is None
 
 
-def test_nul_characters_in_values_are_quarantined_with_a_readable_copy(client, world, database):
+def test_nul_characters_in_values_are_quarantined_with_a_readable_copy(client, webhook_world, database):
     record = SubmissionMaker().make("S1")
     record["enumerator_code"] = "ab\u0000cd"
     record["repeat_like"] = [{"x": "\u0000"}]
-    response = post(client, world.token, json.dumps(record))
+    response = post_record(client, webhook_world.token, json.dumps(record))
     assert response.status_code == 202 and response.get_json()["reason_code"] == "nul_bytes"
     assert "enumerator_code" in response.get_json()["reason"]
     assert _quarantined(database).raw["enumerator_code"] == "ab\ufffdcd"
 
 
 @pytest.mark.parametrize("number", ["18446744073709551616000", "1e400", "9223372036854775808"])
-def test_an_id_too_large_for_the_database_is_quarantined(client, world, database, number):
+def test_an_id_too_large_for_the_database_is_quarantined(client, webhook_world, database, number):
     record = SubmissionMaker().make("S1")
     body = json.dumps(record).replace(f'"_id": {record["_id"]}', f'"_id": {number}')
-    response = post(client, world.token, body)
+    response = post_record(client, webhook_world.token, body)
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["reason_code"] == "number_out_of_range"
     assert _quarantined(database).kobo_id is None
 
 
-def test_an_integer_answer_too_large_for_the_database_is_quarantined(client, world, database):
+def test_an_integer_answer_too_large_for_the_database_is_quarantined(client, webhook_world, database):
     record = SubmissionMaker().make("S1")
     record["pop/pop_new_arrivals"] = "9" * 30
-    response = post(client, world.token, json.dumps(record))
+    response = post_record(client, webhook_world.token, json.dumps(record))
     assert response.status_code == 202, response.get_json()
     assert "pop_new_arrivals" in response.get_json()["reason"]
     assert count(database, Submission) == 0

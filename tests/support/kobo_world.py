@@ -99,3 +99,15 @@ def count(database, model) -> int:
     """Rows of `model` in the database."""
     with database.session() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+WEBHOOK_URL = "/api/v1/kobo/submissions"
+
+
+def post_record(client, token: str, record: dict | str | bytes):
+    """POST one record (or a raw JSON body) to the webhook as Kobo does."""
+    import json
+
+    body = record if isinstance(record, (str, bytes)) else json.dumps(record)
+    return client.post(WEBHOOK_URL, data=body, content_type="application/json",
+                       headers={"Authorization": f"Bearer {token}"})
