@@ -79,3 +79,17 @@ def test_the_coordinator_resolves_an_unknown_site_on_the_quarantine_page(signed_
         assert session.scalar(sa.select(QuarantinedSubmission.status)) == "replayed"
         assert session.scalar(sa.select(Submission.id).where(Submission.instance_id == record["meta/instanceID"]))
     assert "Nothing is waiting in quarantine." in coordinator.get("/dashboard/quarantine").get_data(as_text=True)
+
+
+def test_a_coordinator_sees_kobos_review_of_the_latest_interviews(signed_in, database):
+    from crisis_ct.timeutil import utcnow
+
+    with database.session() as session:
+        first, second, third = session.scalars(sa.select(Submission).order_by(Submission.id)).all()[:3]
+        first.validation_status = "validation_status_not_approved"
+        second.validation_status = "validation_status_on_hold"
+        third.withdrawn_at, third.withdrawn_reason = utcnow(), "deleted_in_kobo"
+    page = signed_in("coord@example.org").get("/dashboard").get_data(as_text=True)
+    assert "Review in Kobo" in page
+    assert "Not approved: not counted" in page and "On hold: counted, flagged" in page
+    assert "Deleted in Kobo: not counted" in page
