@@ -14,6 +14,9 @@ from crisis_ct.types import JSONType, UTCDateTime
 # queries inside them, the raw payload stays verbatim, and bulk COPY writes them without
 # building jsonb's binary form (migration 0006).
 PayloadJSON = sa.JSON()
+# The partial index's condition; scoring/counted.review_notes asks with the same words so
+# that both databases use it.
+REVIEWED_WHERE = "withdrawn_at IS NOT NULL OR validation_status IS NOT NULL"
 
 
 class KoboAsset(Base):
@@ -65,6 +68,9 @@ class Submission(Base):
         sa.UniqueConstraint("operation_id", "chain_key"),
         sa.Index("ix_submissions_site_date", "site_id", "assessment_date"),
         sa.Index("ix_submissions_asset_kobo_id", "asset_id", "kobo_id"),
+        # Only reviewed or withdrawn submissions (few): what a score's review note reads.
+        sa.Index("ix_submissions_reviewed", "operation_id", "site_id",
+                 postgresql_where=sa.text(REVIEWED_WHERE), sqlite_where=sa.text(REVIEWED_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

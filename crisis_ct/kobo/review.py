@@ -52,6 +52,8 @@ def record_validation_statuses(session: Session, asset_id: int, records: Iterabl
     `{}` says nothing a fresh row does not already say); the sync passes False, so a status
     cleared in Kobo is cleared here too."""
     tally = ReviewTally()
+    if only_set:  # nearly every record of a webhook or an import: `{}`, nothing to do
+        records = [r for r in records if isinstance(r, dict) and r.get("_validation_status")]
     wanted: dict[int, tuple[str | None, int | None]] = {}
     for record in records:
         kobo_id = record.get("_id") if isinstance(record, Mapping) else None

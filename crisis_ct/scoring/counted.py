@@ -12,7 +12,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.kobo.models import Submission
+from crisis_ct.kobo.models import REVIEWED_WHERE, Submission
 
 APPROVED = "validation_status_approved"
 NOT_APPROVED = "validation_status_not_approved"
@@ -36,18 +36,18 @@ def review_notes(session: Session, where) -> dict[int, dict]:
     and why, and which counted ones are on hold. Sites with nothing to say are absent."""
     rows = session.execute(
         sa.select(Submission.site_id, Submission.id, Submission.validation_status, Submission.withdrawn_at)
-        .where(where, sa.or_(Submission.withdrawn_at.is_not(None),
-                             Submission.validation_status.in_((NOT_APPROVED, ON_HOLD))))
-        .order_by(Submission.id)).all()
+        .where(where, sa.text(f"({REVIEWED_WHERE})")).order_by(Submission.id)).all()
     notes: dict[int, dict] = defaultdict(lambda: {"left_out": {"not_approved": 0, "withdrawn": 0},
                                                   "on_hold": []})
     for site_id, submission_id, status, withdrawn_at in rows:
+        if withdrawn_at is None and status not in (NOT_APPROVED, ON_HOLD):
+            continue  # approved: nothing to say
         note = notes[site_id]
         if withdrawn_at is not None:
             note["left_out"]["withdrawn"] += 1
         elif status == NOT_APPROVED:
             note["left_out"]["not_approved"] += 1
-        else:
+        elif status == ON_HOLD:
             note["on_hold"].append(submission_id)
     return {site_id: _with_text(note) for site_id, note in notes.items()}
 
