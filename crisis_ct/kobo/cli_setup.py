@@ -42,10 +42,9 @@ def setup(operation_code, server_url, token_stdin, public_url, asset_uid, redepl
     sleep = current_app.extensions.get("kobo_sleep", time.sleep)
     try:
         encrypted = encrypt_token(token, _cipher())
-        with database().session() as session:
-            report = set_up(session, cli_actor(), client, operation_code=operation_code, server_url=server_url,
-                            public_url=public_url, form=form_path, asset_uid=asset_uid, redeploy=redeploy,
-                            encrypted_token=encrypted, sleep=sleep)
+        report = set_up(database(), cli_actor(), client, operation_code=operation_code, server_url=server_url,
+                        public_url=public_url, form=form_path, asset_uid=asset_uid, redeploy=redeploy,
+                        encrypted_token=encrypted, sleep=sleep)
     except (SetupError, KoboError, FormSpecError, OperationError, TokenError, ValueError) as exc:
         fail(f"set-up stopped: {exc}\nwhat was done in Kobo stays; run the same command again to finish")
     for step in report.steps:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from crisis_ct.accounts.audit import Actor, record as audit
 from crisis_ct.accounts.models import ApiToken, Membership, User
 from crisis_ct.accounts.operations import add_user, create_token, hash_token
+from crisis_ct.db import Database
 from crisis_ct.geography.operations import get_operation
 from crisis_ct.kobo.client import KoboClient, KoboError, KoboNotFound
 from crisis_ct.kobo.forms import add_form_version, register_asset
@@ -218,16 +219,18 @@ def existing_asset_uid(session: Session, operation_id: int, server_url: str) -> 
     return uids[0] if uids else None
 
 
-def set_up(session: Session, actor: Actor, client: KoboClient, *, operation_code: str, server_url: str,
+def set_up(database: Database, actor: Actor, client: KoboClient, *, operation_code: str, server_url: str,
            public_url: str, form: Path, asset_uid: str | None = None, redeploy: bool = False,
            encrypted_token: str | None = None, sleep: Callable[[float], None] = time.sleep) -> SetupReport:
-    """Everything `crisis-ct kobo setup` does, in the caller's transaction (Kobo's side is
-    changed as it goes; running it again after a failure picks up where it stopped)."""
+    """Everything `crisis-ct kobo setup` does. Kobo's side changes as it goes, so running it
+    again after a failure picks up where it stopped. No transaction stays open while Kobo
+    imports and deploys (minutes, maybe): on SQLite it would hold the webhook's write lock."""
     endpoint = webhook_url(public_url)
-    operation = get_operation(session, operation_code)
     report = SetupReport()
     spec = FormSpec.from_xlsform(form)  # a broken bundled form stops here, before Kobo sees it
-    uid = asset_uid or existing_asset_uid(session, operation.id, server_url)
+    with database.session() as session:
+        operation_id = get_operation(session, operation_code).id
+        uid = asset_uid or existing_asset_uid(session, operation_id, server_url)
     if uid is None:
         uid = import_form(client, form, name=spec.title or form.stem, sleep=sleep)
         report.say(f"imported {form.name} as the new project {uid}")
@@ -242,18 +245,19 @@ def set_up(session: Session, actor: Actor, client: KoboClient, *, operation_code
             content = client.get_version(uid, version).get("content") or content
         except KoboNotFound:
             pass
-    asset = register_asset(session, operation.id, uid, name=remote.get("name") or "", server_url=server_url)
-    if encrypted_token:
-        asset.token_env, asset.token_encrypted = None, encrypted_token
-    if version and content.get("survey"):
-        add_form_version(session, asset, FormSpec.from_asset_content(content, version=version),
-                         version=version, content=dict(content))
-    asset.hook_uid = ensure_hook(client, session, actor, operation_code=operation.code, operation_id=operation.id,
-                                 asset_uid=uid, endpoint=endpoint, known_uid=asset.hook_uid, report=report)
-    report.asset_uid, report.version, report.hook_uid = uid, version, asset.hook_uid
-    audit(session, actor, "kobo.setup", target_type="kobo_asset", target_id=uid, operation_id=operation.id,
-          details={"server_url": server_url, "endpoint": endpoint, "version": version, "hook": asset.hook_uid,
-                   "steps": report.steps})
+    with database.session() as session:
+        asset = register_asset(session, operation_id, uid, name=remote.get("name") or "", server_url=server_url)
+        if encrypted_token:
+            asset.token_env, asset.token_encrypted = None, encrypted_token
+        if version and content.get("survey"):
+            add_form_version(session, asset, FormSpec.from_asset_content(content, version=version),
+                             version=version, content=dict(content))
+        asset.hook_uid = ensure_hook(client, session, actor, operation_code=operation_code, operation_id=operation_id,
+                                     asset_uid=uid, endpoint=endpoint, known_uid=asset.hook_uid, report=report)
+        report.asset_uid, report.version, report.hook_uid = uid, version, asset.hook_uid
+        audit(session, actor, "kobo.setup", target_type="kobo_asset", target_id=uid, operation_id=operation_id,
+              details={"server_url": server_url, "endpoint": endpoint, "version": version, "hook": asset.hook_uid,
+                       "steps": report.steps})
     return report
 
 
