@@ -136,3 +136,29 @@ def test_an_integer_answer_too_large_for_the_database_is_quarantined(client, web
     assert response.status_code == 202, response.get_json()
     assert "pop_new_arrivals" in response.get_json()["reason"]
     assert count(database, Submission) == 0
+
+
+def test_a_value_the_database_refuses_all_the_same_is_quarantined_as_unstorable(client, webhook_world, database,
+                                                                                backend):
+    """The safety net behind the checks: a form whose ki_role choice is longer than its
+    column (PostgreSQL refuses it; SQLite does not check lengths and stores it)."""
+    from crisis_ct.kobo.forms import add_form_version
+    from crisis_ct.kobo.formspec import FormSpec
+    from crisis_ct.kobo.models import KoboAsset
+    from tests.support.kobo_world import form
+
+    long_role = "a_very_long_key_informant_role_name_x"  # 37 characters, the column holds 32
+    content = form().to_asset_content()
+    content["choices"].append({"list_name": "ki_role", "name": long_role, "label": ["Long", "Long"]})
+    with database.session() as session:
+        add_form_version(session, session.scalar(sa.select(KoboAsset)),
+                         FormSpec.from_asset_content(content, version="vLongRole"), version="vLongRole",
+                         content=content)
+    record = SubmissionMaker().make("S1", answers={"ki_role": long_role})
+    record["__version__"] = "vLongRole"
+    response = post_record(client, webhook_world.token, record)
+    if backend == "postgis":
+        assert response.status_code == 202 and response.get_json()["reason_code"] == "unstorable"
+        assert _quarantined(database).raw["meta/instanceID"] == record["meta/instanceID"]
+    else:
+        assert response.status_code == 201
