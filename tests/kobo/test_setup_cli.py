@@ -185,3 +185,28 @@ def test_status_shows_failed_deliveries_and_retry_failed_asks_kobo(cli, operatio
     again = cli("kobo", "retry-failed", "--operation", "op1", input="")
     assert "no failed delivery" in again.output  # Kobo answered 304
     assert "0 failed deliveries" in cli("kobo", "status", input="").output
+
+
+# -- the fake behaves as kpi does where a naive client would go wrong ------------------------------
+def _import(fake_kobo, **fields):
+    client = KoboClient(fake_kobo.base_url, TOKEN, sleep=lambda s: None)
+    _, job = client.call("POST", "/api/v2/imports/", data=fields,
+                         files={"file": ("form.xlsx", BUNDLED_FORM.read_bytes())})
+    while job.get("status") in (None, "processing"):
+        _, job = client.call("GET", f"/api/v2/imports/{job['uid']}/")
+    return client, job["messages"]["created"][0]["uid"]
+
+
+def test_an_import_without_library_false_makes_a_library_block_that_cannot_be_deployed(fake_kobo):
+    client, uid = _import(fake_kobo, name="form")
+    assert client.get_asset(uid)["asset_type"] == "block"
+    with pytest.raises(Exception, match="400"):
+        client.call("POST", f"/api/v2/assets/{uid}/deployment/", body={"active": True})
+
+
+def test_a_deployment_without_active_is_archived_and_a_second_post_is_405(fake_kobo):
+    client, uid = _import(fake_kobo, name="form", library="false")
+    client.call("POST", f"/api/v2/assets/{uid}/deployment/", body={})
+    assert client.get_asset(uid)["deployment__active"] is False
+    with pytest.raises(Exception, match="405"):
+        client.call("POST", f"/api/v2/assets/{uid}/deployment/", body={"active": True})
