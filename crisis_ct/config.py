@@ -58,6 +58,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
         # Minutes between the worker's syncs of a Kobo project (a project may set its own).
         "KOBO_SYNC_MINUTES": float(env.get("CRISIS_CT_KOBO_SYNC_MINUTES", 15)),
+        # How long the webhook waits for Kobo to give a new form version (kobo/versions.py).
+        "KOBO_VERSION_FETCH_TIMEOUT_S": float(env.get("CRISIS_CT_KOBO_VERSION_FETCH_TIMEOUT_S", 5)),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",
         "API_VERSION": "v1",

@@ -57,12 +57,12 @@ def sync_due_projects(context: JobContext) -> str | None:
     return " | ".join(lines)
 
 
-# INTEGRATOR: branch kobo-versions adds crisis_ct.kobo.auto_replay.replay_resolved(session, now).
-# Wire it as one more job here:
-#
-# @scheduled("kobo.auto_replay", every(minutes=5))
-# def replay_resolved_quarantine(context: JobContext) -> str | None:
-#     from crisis_ct.kobo.auto_replay import replay_resolved
-#
-#     with context.database.session() as session:
-#         return replay_resolved(session, context.now)   # adapt to what it returns
+@scheduled("kobo.auto_replay", every(seconds=20))
+def replay_resolved_quarantine(context: JobContext) -> str | None:
+    """Quarantined submissions whose cause has gone (version registered, site imported,
+    project connected) are stored without anyone asking."""
+    from crisis_ct.kobo.auto_replay import replay_resolved
+
+    with context.database.session() as session:
+        stored = replay_resolved(session, context.now)
+    return f"stored {stored} quarantined submission(s)" if stored else None

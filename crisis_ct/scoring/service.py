@@ -23,6 +23,7 @@ from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.area import AreaScore, SiteForArea, score_area
 from crisis_ct.scoring.catalogue import Catalogue, load_catalogue
+from crisis_ct.scoring.counted import counted_submissions, review_notes
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_site
 from crisis_ct.timeutil import utcnow
@@ -57,13 +58,14 @@ def today() -> date:
 # -- sites -------------------------------------------------------------------------------------
 
 def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]:
-    """Every stored interview matching `where`, grouped by site: one query for many sites."""
+    """Every counted interview matching `where` (counted.py: Kobo's review and deletions
+    decide), grouped by site: one query for many sites."""
     cat = catalogue()
     interviews: dict[int, list[KiInterview]] = defaultdict(list)
     # Through the Core connection: plain column rows need none of the ORM's result machinery.
     rows = session.connection().execute(
         sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
-                  Submission.answers).where(where).execution_options(yield_per=5000))
+                  Submission.answers).where(where, counted_submissions()).execution_options(yield_per=5000))
     for site_id, submission_id, assessment_date, ki_sex, answers in rows:
         interviews[site_id].append(interview_from_row(cat, submission_id, assessment_date, ki_sex, answers))
     return interviews
@@ -77,9 +79,23 @@ _SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Si
 class ScoredSite(NamedTuple):
     site_id: int
     score: SiteScore
-    # score.to_dict() as JSON, made once by whoever scored it (a worker process in a full
+    # explanation() as JSON, made once by whoever scored it (a worker process in a full
     # re-score); None when the row goes through INSERT, which serialises the dict itself.
     explanation_json: str | None
+    # counted.review_notes for the site: interviews left out, interviews on hold.
+    review: dict | None = None
+
+    def explanation(self) -> dict:
+        explanation = self.score.to_dict()
+        if self.review:
+            explanation["review"] = self.review
+        return explanation
+
+    def with_review(self, review: dict | None) -> "ScoredSite":
+        if not review:
+            return self
+        reviewed = self._replace(review=review)
+        return reviewed._replace(explanation_json=json_dumps(reviewed.explanation()))
 
 
 def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
@@ -88,6 +104,8 @@ def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
 
 def _mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
     """Clear is_current on the current rows of these places (column: the place's id column)."""
+    if not ids:
+        return
     table = column.table
     # Whoever clears a current row and writes the next one holds the scoring lock, so two
     # writers never both insert a current row (uq_site_risk_scores_current).
@@ -112,9 +130,9 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite
     rows = [{
         "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
-        "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
+        "catalogue_version": score.catalogue_version, "explanation": item.explanation(),
         "domain_phases": dict(score.domain_phases),
-    } for site, (_, score, _) in scored]
+    } for site, item in scored for score in (item.score,)]
     return list(session.scalars(
         sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
 
@@ -132,9 +150,10 @@ def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]
         {"n": len(scored)}))
     connection = session.connection().connection.driver_connection
     with connection.cursor() as cursor, cursor.copy(_COPY_SITE_SCORES) as copy:
-        for id_, (site, (_, score, explanation_json)) in zip(ids, scored):
+        for id_, (site, item) in zip(ids, scored):
+            score, explanation_json = item.score, item.explanation_json
             if explanation_json is None:
-                explanation_json = json_dumps(score.to_dict())
+                explanation_json = json_dumps(item.explanation())
             copy.write_row((id_, site.id, site.operation_id, now, True, score.phase, score.confidence,
                             score.assessment_date, score.catalogue_version, explanation_json,
                             json_dumps(dict(score.domain_phases))))
@@ -148,7 +167,7 @@ def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, ScoredSi
     tasks.generate(session, [
         tasks.site_scoring(site_id=site.id, operation_id=site.operation_id, score=score, score_id=score_id,
                            site_type=site.site_type, now=now)
-        for (site, (_, score, _)), score_id in zip(scored, score_ids)], now=now)
+        for (site, (_, score, *_)), score_id in zip(scored, score_ids)], now=now)
 
 
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -157,9 +176,15 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     wanted = sorted(set(site_ids))
     sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
     interviews = _interviews_by_site(session, Submission.site_id.in_(wanted))
+    notes = review_notes(session, Submission.site_id.in_(wanted))
     cat = catalogue()
-    scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None))
+    scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None,
+                                notes.get(site.id)))
               for site in sites if interviews.get(site.id)]
+    # A site left with no counted interview (all withdrawn, not approved or moved away by
+    # an edit) has no score any more: its last one must not stay current.
+    _mark_not_current(session, SiteRiskScore.__table__.c.site_id,
+                      [site.id for site in sites if not interviews.get(site.id)])
     score_ids = _store_site_scores(session, scored, now)
     _generate_site_tasks(session, scored, score_ids, now)
     by_operation: dict[int, set[str]] = defaultdict(set)
@@ -268,7 +293,7 @@ def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk:
     workers = scoring_workers()
     if parallel and is_postgres(session) and workers > 1:
         site_ids = sorted(session.scalars(sa.select(Submission.site_id).distinct()
-                                          .where(Submission.operation_id == operation_id)))
+                                          .where(Submission.operation_id == operation_id, counted_submissions())))
         if len(site_ids) >= PARALLEL_MIN_SITES:
             yield from _scored_in_workers(session, operation_id, site_ids, as_of, workers, chunk)
             return
@@ -335,13 +360,15 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
         sites = {site.id: site for site in session.execute(
             sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
         site_ids: list[int] = []
+        notes = review_notes(session, Submission.operation_id == operation_id)
         for chunk_scored in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
             site_ids.extend(item.site_id for item in chunk_scored)
-            scored = [(sites[item.site_id], item) for item in chunk_scored]
+            scored = [(sites[item.site_id], item.with_review(notes.get(item.site_id))) for item in chunk_scored]
             score_ids = _store_site_scores(session, scored, now)
             _generate_site_tasks(session, scored, score_ids, now)
             if progress:
                 progress(len(scored))
+        _mark_not_current(session, SiteRiskScore.__table__.c.site_id, sorted(set(sites) - set(site_ids)))
         rescore_areas(session, operation_id, None, now=now)
         queue.dequeue(session, site_ids, enqueued_before=now)
     return len(site_ids)

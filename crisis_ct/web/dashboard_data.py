@@ -129,6 +129,8 @@ class RecentSubmission:
     site_name: str
     ki_role: str | None
     operation: str
+    validation_status: str | None  # Kobo's review (scoring/counted.py)
+    withdrawn_at: datetime | None  # deleted in Kobo
 
 
 def recent_submissions(session: Session, operation_ids: Sequence[int],
@@ -138,7 +140,7 @@ def recent_submissions(session: Session, operation_ids: Sequence[int],
         return []
     rows = session.execute(
         sa.select(Submission.assessment_date, Submission.submitted_at, Site.site_code, Site.name,
-                  Submission.ki_role, Operation.code)
+                  Submission.ki_role, Operation.code, Submission.validation_status, Submission.withdrawn_at)
         .join(Site, Site.id == Submission.site_id).join(Operation, Operation.id == Submission.operation_id)
         .where(Submission.operation_id.in_(list(operation_ids)))
         .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)).all()

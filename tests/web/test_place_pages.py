@@ -94,3 +94,19 @@ def test_an_area_without_enough_data_says_so_not_phase_1(signed_in):
 
 def test_an_unknown_area_is_a_404(signed_in):
     assert signed_in("viewer@example.org").get("/areas/XX99").status_code == 404
+
+
+def test_the_site_page_says_which_interviews_kobo_review_left_out(signed_in, database, scored):
+    from crisis_ct.scoring.service import score_all
+
+    with database.session() as session:
+        s1 = session.scalar(sa.select(Site.id).where(Site.site_code == "S1"))
+        first, second = session.scalars(sa.select(Submission).where(Submission.site_id == s1)
+                                        .order_by(Submission.id)).all()[:2]
+        first.validation_status = "validation_status_not_approved"
+        second.validation_status = "validation_status_on_hold"
+        session.flush()
+        score_all(session, scored.operation_id)
+    page = signed_in("a@example.org").get("/sites/S1").get_data(as_text=True)
+    assert "1 interview(s) left out: marked not approved in Kobo" in page
+    assert "1 counted interview(s) are on hold in Kobo" in page
