@@ -17,7 +17,7 @@ from crisis_ct.geography.models import Site
 from crisis_ct.kobo.client import KoboClient
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission
 from crisis_ct.scoring.models import SiteRiskScore
-from crisis_ct.worker import run_once
+from crisis_ct.scoring.service import process_queue
 from tests.support.kobo_world import SubmissionMaker, build_world
 
 TOKEN = "test-token"
@@ -87,7 +87,7 @@ def test_setup_hook_redeploy_review_and_deletion(app, client, cli, database, fak
     first = [kobo.submit("S1", risk=0.2) for _ in range(3)]
     assert [status for _, status in first] == [201, 201, 201]
     with app.app_context():
-        run_once(expire=False)
+        drain(database)
     assert len(s1_score(database).explanation["submission_ids"]) == 3
 
     # 3. Someone fixes a label in Kobo and redeploys: a new kpi version uid in every later
@@ -110,7 +110,7 @@ def test_setup_hook_redeploy_review_and_deletion(app, client, cli, database, fak
                     json={"validation_status.uid": "validation_status_not_approved"}).status_code == 200
     cli("kobo", "sync", "--operation", "op1")
     with app.app_context():
-        run_once(expire=False)
+        drain(database)
     score = s1_score(database)
     assert stored_id(database, rejected["_id"]) not in score.explanation["submission_ids"]
     assert len(score.explanation["submission_ids"]) == 3
@@ -122,7 +122,7 @@ def test_setup_hook_redeploy_review_and_deletion(app, client, cli, database, fak
     output = cli("kobo", "sync", "--operation", "op1").output
     assert "withdrawn (deleted in Kobo): 1" in output
     with app.app_context():
-        run_once(expire=False)
+        drain(database)
     score = s1_score(database)
     assert stored_id(database, deleted["_id"]) not in score.explanation["submission_ids"]
     assert len(score.explanation["submission_ids"]) == 2
@@ -136,3 +136,9 @@ def test_setup_hook_redeploy_review_and_deletion(app, client, cli, database, fak
     cli("kobo", "setup", "--operation", "op1", "--server", fake_kobo.base_url, "--token-stdin",
         "--public-url", "https://ct.example.org", input=TOKEN + "\n")
     assert len(kobo.asset.hooks) == 1 and kobo.hook["settings"]["custom_headers"] == header
+
+
+def drain(database) -> None:
+    """What the worker's scoring.queue job does: re-score the queued sites."""
+    with database.session() as session:
+        process_queue(session)
