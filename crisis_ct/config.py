@@ -46,7 +46,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SQL_ECHO": _bool(env.get("CRISIS_CT_SQL_ECHO"), False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Forces Secure cookies even on plain HTTP; HTTPS requests get them anyway (http_policy.py).
         "SESSION_COOKIE_SECURE": _bool(env.get("CRISIS_CT_SECURE_COOKIES"), False),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "TRUSTED_PROXIES": int(env.get("CRISIS_CT_TRUSTED_PROXIES", 0)),
+        # Strict-Transport-Security on HTTPS responses; 0 sends none.
+        "HSTS_MAX_AGE": int(env.get("CRISIS_CT_HSTS_MAX_AGE", 365 * 24 * 3600)),
         # Kobo sends one submission per request; 5 MB leaves room for big forms and
         # still refuses whatever is not a submission.
         "MAX_CONTENT_LENGTH": int(env.get("CRISIS_CT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
