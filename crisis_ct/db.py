@@ -6,7 +6,7 @@ import os
 import select
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -110,6 +110,34 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+T = TypeVar("T")
+# PostgreSQL aborts one of two transactions that wait for each other (deadlock_detected) or
+# that it cannot serialise (serialization_failure); the other goes on. Run again, the
+# aborted one normally succeeds: it is a lost turn, not a broken database.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(error: BaseException) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def committed_retrying_once(session: Session, work: Callable[[], T]) -> T:
+    """`work()` then COMMIT. If PostgreSQL aborted the transaction to break a deadlock or a
+    serialisation conflict, roll back and run it once more (the session's objects reload);
+    a second conflict, and any other error, is raised. `work` must be safe to repeat: it
+    may only change the database, which the rollback undid."""
+    for attempt in (1, 2):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except sa.exc.DBAPIError as error:
+            session.rollback()
+            if attempt == 2 or not is_retryable_conflict(error):
+                raise
+    raise AssertionError("unreachable")
 
 
 def is_postgres(bind: Engine | Session | sa.Connection) -> bool:
