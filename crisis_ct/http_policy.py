@@ -60,6 +60,21 @@ def _limit_streamed_body() -> None:
     environ["wsgi.input"] = io.BytesIO(bytes(body))
 
 
+# NUL as it arrives: in a decoded path, a query string or form body (%00), JSON (\u0000).
+_NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+_TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
+
+
+def _refuse_nul_characters() -> None:
+    """PostgreSQL text and jsonb cannot hold a NUL character: a query comparing with one
+    fails (a 500). No name, code or answer of ours contains one, so it is refused as bad
+    input before it reaches a query, on both databases alike."""
+    query = request.query_string
+    body = request.get_data() if request.mimetype in _TEXT_BODIES or request.is_json else b""
+    if "\x00" in request.path or any(form in part for part in (query, body) for form in _NUL_FORMS):
+        abort(400, description="Text may not contain NUL characters.")
+
+
 def init_app(app: Flask) -> None:
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops > 0:
@@ -67,4 +82,5 @@ def init_app(app: Flask) -> None:
     app.session_interface = ProxyAwareSessionInterface()
     # First of the before_request hooks: none before it may have read the body.
     app.before_request_funcs.setdefault(None, []).insert(0, _limit_streamed_body)
+    app.before_request_funcs[None].insert(1, _refuse_nul_characters)
     app.after_request(_hsts_and_no_store)

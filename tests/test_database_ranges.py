@@ -63,3 +63,29 @@ def test_task_pages_beyond_the_range(client, tokens):
     assert client.get(f"/tasks/{BEYOND_INT8}").status_code == 404
     assert client.get(f"/tasks/{BEYOND_INT4}/claim").status_code == 404
     assert client.get(f"/tasks?status=open&page={BEYOND_INT8}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sites/%00/risk", "/api/v1/admin-areas/%00/risk", "/api/v1/sites?pcode=%00",
+                                  "/api/v1/tasks?site_id=%00", "/api/v1/tasks?priority=a%00b",
+                                  "/api/v1/kobo/submissions?site_id=%00"])
+def test_a_nul_character_in_the_url_is_bad_input(client, tokens, path):
+    """PostgreSQL text cannot hold NUL: sent to a query it failed with a 500."""
+    response = client.get(path, headers=auth(tokens["coordinator"]))
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/kobo/submissions", {"_uuid": "abc", "site_id": "S\u00001"}),
+    ("/api/v1/tasks/1/assign", {"email": "a\u0000@example.org"}),
+    ("/api/v1/tasks/1/cancel", {"comment": "\u0000"}),
+])
+def test_a_nul_character_in_a_json_body_is_bad_input(client, tokens, path, body):
+    response = client.post(path, json=body, headers=auth(tokens["coordinator"]))
+    assert response.status_code == 400
+
+
+def test_a_nul_character_in_a_form_is_bad_input(client, tokens):
+    page = client.post("/login", data={"email": "coord\x00@example.org", "password": "x"})
+    assert page.status_code == 400
+    assert page.mimetype == "text/html"
