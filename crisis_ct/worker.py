@@ -7,7 +7,8 @@ import logging
 import time
 
 import click
-from flask.cli import with_appcontext
+
+from crisis_ct.cli_support import with_app
 
 from crisis_ct.scoring.service import process_queue
 from crisis_ct.tasks.claims import expire_claims
@@ -31,7 +32,7 @@ def run_once(*, expire: bool) -> tuple[int, int]:
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between queue checks")
 @click.option("--expire-every", default=60.0, show_default=True, help="Seconds between claim expiry runs")
 @click.option("--once", is_flag=True, help="Do one round and stop")
-@with_appcontext
+@with_app
 def worker_command(interval, expire_every, once):
     """Re-score queued sites and release expired claims, until stopped."""
     last_expiry = 0.0

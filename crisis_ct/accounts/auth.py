@@ -15,7 +15,7 @@ from flask import current_app, g, request, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from crisis_ct.accounts import web_sessions
+from crisis_ct.accounts import login_throttle, web_sessions
 from crisis_ct.accounts.models import ROLE_RANK, ApiToken, Membership, User
 from crisis_ct.accounts.operations import hash_token
 from crisis_ct.accounts.principal import Principal
@@ -175,6 +175,13 @@ SESSION_ID_KEY = "sid"
 def session_policy() -> web_sessions.SessionPolicy:
     return web_sessions.SessionPolicy(idle=timedelta(hours=current_app.config["SESSION_IDLE_HOURS"]),
                                       absolute=timedelta(days=current_app.config["SESSION_MAX_DAYS"]))
+
+
+def login_policy(*, per_client: bool = False) -> login_throttle.LoginPolicy:
+    """Failed sign-ins allowed per email (or per client address) within the window."""
+    config = current_app.config
+    limit = config["LOGIN_MAX_FAILURES_PER_CLIENT" if per_client else "LOGIN_MAX_FAILURES"]
+    return login_throttle.LoginPolicy(max_failures=limit, window=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]))
 
 
 def _principal_of_web_session(session_id: str) -> Principal | None:

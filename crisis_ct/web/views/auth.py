@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis_ct.accounts.audit import Actor, record
 from crisis_ct.accounts import login_throttle, people, web_sessions
-from crisis_ct.accounts.auth import SESSION_ID_KEY, current_principal
+from crisis_ct.accounts.auth import SESSION_ID_KEY, current_principal, login_policy
 from crisis_ct.accounts.models import User
 from crisis_ct.accounts.operations import AccountError, check_password, find_user
 from crisis_ct.web.blueprint import blueprint
@@ -46,24 +45,15 @@ def _default_page() -> str:
     return url_for("web.map_page")
 
 
-def _policies() -> tuple[login_throttle.LoginPolicy, login_throttle.LoginPolicy]:
-    """Per email, per client address; one window for both."""
-    config = current_app.config
-    window = timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-    return (login_throttle.LoginPolicy(max_failures=config["LOGIN_MAX_FAILURES"], window=window),
-            login_throttle.LoginPolicy(max_failures=config["LOGIN_MAX_FAILURES_PER_CLIENT"], window=window))
-
-
 def _take_slots(database, email: str, now) -> tuple[list[login_throttle.Slot], str | None]:
     """Counts this attempt for the client and the email, committed before any password is
     looked at; returns the slots taken and, when one is past its limit, the refusal."""
-    email_policy, client_policy = _policies()
     client = login_throttle.take_slot(database, login_throttle.client_counter(request.remote_addr), now=now,
-                                      policy=client_policy)
+                                      policy=login_policy(per_client=True))
     slots = [client]
     if client.allowed:
         slots.append(login_throttle.take_slot(database, login_throttle.email_counter(email), now=now,
-                                              policy=email_policy))
+                                              policy=login_policy()))
     database.commit()
     refused = next((slot for slot in slots if not slot.allowed), None)
     if refused is None:
