@@ -10,6 +10,8 @@ import click
 
 from crisis_ct.cli_support import with_app
 
+from crisis_ct.accounts import web_sessions
+from crisis_ct.accounts.auth import session_policy
 from crisis_ct.scoring.service import process_queue
 from crisis_ct.tasks.claims import expire_claims
 from crisis_ct.timeutil import utcnow
@@ -25,6 +27,8 @@ def run_once(*, expire: bool) -> tuple[int, int]:
     if expire:
         with database().session() as session:
             released = expire_claims(session, now=utcnow())
+            # Rows of sessions no cookie can use any more (ended or past their absolute limit).
+            web_sessions.purge_ended(session, now=utcnow(), policy=session_policy())
     return rescored, released
 
 

@@ -167,3 +167,19 @@ def test_sessions_expire_when_idle_and_after_the_absolute_limit(database, seed, 
     with database.session() as session:
         assert web_sessions.active_user_id(session, idle, now=now + timedelta(hours=1.1), policy=policy) is None
         assert web_sessions.active_user_id(session, busy, now=now + timedelta(hours=5), policy=policy) is None
+
+
+def test_rows_of_sessions_no_cookie_can_use_are_purged(database, seed, two_operations):
+    seed.member("v@example.org", "viewer", "op1")
+    now = utcnow()
+    with database.session() as session:
+        user_id = people.get_user(session, "v@example.org").id
+        ended = web_sessions.start_session(session, user_id, now=now)
+        old = web_sessions.start_session(session, user_id, now=now - timedelta(days=8))
+        live = web_sessions.start_session(session, user_id, now=now)
+    with database.session() as session:
+        web_sessions.end_session(session, ended, now=now)
+        assert web_sessions.purge_ended(session, now=now, policy=POLICY) == 2
+    with database.session() as session:
+        assert web_sessions.active_user_id(session, live, now=now, policy=POLICY) == user_id
+        assert web_sessions.active_user_id(session, old, now=now, policy=POLICY) is None
