@@ -60,6 +60,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Failed sign-ins per email before it is locked for the window (accounts/login_throttle.py).
         "LOGIN_MAX_FAILURES": int(env.get("CRISIS_CT_LOGIN_MAX_FAILURES", 5)),
         "LOGIN_LOCKOUT_MINUTES": int(env.get("CRISIS_CT_LOGIN_LOCKOUT_MINUTES", 15)),
+        # Failed sign-ins from one client address (any email) within the same window.
+        "LOGIN_MAX_FAILURES_PER_CLIENT": int(env.get("CRISIS_CT_LOGIN_MAX_FAILURES_PER_CLIENT", 30)),
+        # Server-side web sessions (accounts/web_sessions.py): end after this long without a
+        # request, and this long after sign-in whatever happens.
+        "SESSION_IDLE_HOURS": float(env.get("CRISIS_CT_SESSION_IDLE_HOURS", 12)),
+        "SESSION_MAX_DAYS": float(env.get("CRISIS_CT_SESSION_MAX_DAYS", 7)),
         "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",

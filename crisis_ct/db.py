@@ -183,13 +183,21 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "head") -> list[str]:
+    """Applies the migrations not yet applied; returns their ids, oldest first."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(database.url)
     with database.engine.begin() as connection:
+        before = current_revision(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = current_revision(connection)
+    if after == before:
+        return []
+    applied = ScriptDirectory.from_config(config).iterate_revisions(after, before or "base")
+    return [script.revision for script in reversed(list(applied))]
 
 
 def current_revision(connection: sa.Connection) -> str | None:

@@ -7,8 +7,11 @@ import logging
 import time
 
 import click
-from flask.cli import with_appcontext
 
+from crisis_ct.cli_support import with_app
+
+from crisis_ct.accounts import web_sessions
+from crisis_ct.accounts.auth import session_policy
 from crisis_ct.scoring.service import process_queue
 from crisis_ct.tasks.claims import expire_claims
 from crisis_ct.timeutil import utcnow
@@ -24,6 +27,8 @@ def run_once(*, expire: bool) -> tuple[int, int]:
     if expire:
         with database().session() as session:
             released = expire_claims(session, now=utcnow())
+            # Rows of sessions no cookie can use any more (ended or past their absolute limit).
+            web_sessions.purge_ended(session, now=utcnow(), policy=session_policy())
     return rescored, released
 
 
@@ -31,7 +36,7 @@ def run_once(*, expire: bool) -> tuple[int, int]:
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between queue checks")
 @click.option("--expire-every", default=60.0, show_default=True, help="Seconds between claim expiry runs")
 @click.option("--once", is_flag=True, help="Do one round and stop")
-@with_appcontext
+@with_app
 def worker_command(interval, expire_every, once):
     """Re-score queued sites and release expired claims, until stopped."""
     last_expiry = 0.0

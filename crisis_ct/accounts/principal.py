@@ -17,6 +17,7 @@ class Principal:
     languages: tuple[str, ...] = ("en",)
     via: str = "token"  # token | session
     operation_codes: dict[int, str] = field(default_factory=dict)
+    preferred_language: str | None = None  # of the pages; None: the browser's
 
     @property
     def actor(self) -> Actor:
