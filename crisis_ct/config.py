@@ -67,6 +67,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SESSION_IDLE_HOURS": float(env.get("CRISIS_CT_SESSION_IDLE_HOURS", 12)),
         "SESSION_MAX_DAYS": float(env.get("CRISIS_CT_SESSION_MAX_DAYS", 7)),
         "KOBO_TOKEN_KEY": env.get("CRISIS_CT_KOBO_TOKEN_KEY"),
+        # Invitation emails (crisis_ct/mail.py); without a host the page shows the link to pass on.
+        "SMTP_HOST": env.get("CRISIS_CT_SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("CRISIS_CT_SMTP_PORT", 587)),
+        "SMTP_USER": env.get("CRISIS_CT_SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("CRISIS_CT_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("CRISIS_CT_SMTP_STARTTLS"), True),
+        "MAIL_FROM": env.get("CRISIS_CT_MAIL_FROM", "crisis-ct@localhost"),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",
         "API_VERSION": "v1",

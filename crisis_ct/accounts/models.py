@@ -107,3 +107,21 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(sa.String(64))
     target_id: Mapped[str | None] = mapped_column(sa.String(64))
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class Invitation(Base):
+    """A one-time link for a person to set their own password and join an operation. Only a
+    SHA-256 of the link's token is kept; the token is shown (or mailed) once."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    invited_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A newer invitation for the same person replaces an open one.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
