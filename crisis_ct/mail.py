@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime
 from email.message import EmailMessage
 from typing import Mapping
-
-from flask_babel import format_datetime, gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +33,3 @@ def send_mail(config: Mapping, to: str, subject: str, body: str) -> bool:
         log.warning("sending mail failed", exc_info=True)
         return False
     return True
-
-
-def invitation_mail(link: str, operation: str, expires_at: datetime) -> tuple[str, str]:
-    """Subject and body of an invitation, in the inviting coordinator's page language."""
-    subject = _("Your crisis-ct account for %(operation)s", operation=operation)
-    body = _("You have been given access to the operation %(operation)s in crisis-ct.\n\n"
-             "Open this link to set your password (it works once, until %(until)s):\n%(link)s\n\n"
-             "If you did not expect this, ignore this email.",
-             operation=operation, until=format_datetime(expires_at, "short"), link=link)
-    return subject, body

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_datetime, gettext as _
 
 from crisis_ct.accounts import invitations, people
 from crisis_ct.accounts.models import ROLE_RANK, Membership, User
 from crisis_ct.accounts.operations import AccountError
 from crisis_ct.accounts.principal import Principal
-from crisis_ct.mail import invitation_mail, send_mail
+from crisis_ct.mail import send_mail
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web.access import page_principal, page_requires
@@ -95,6 +95,16 @@ def invite_person(operation: str):
         return redirect(url_for("web.people_list", operation=operation))
     session.commit()
     return after_invitation(operation, invited)
+
+
+def invitation_mail(link: str, operation: str, expires_at) -> tuple[str, str]:
+    """Subject and body of an invitation, in the inviting coordinator's page language."""
+    subject = _("Your crisis-ct account for %(operation)s", operation=operation)
+    body = _("You have been given access to the operation %(operation)s in crisis-ct.\n\n"
+             "Open this link to set your password (it works once, until %(until)s):\n%(link)s\n\n"
+             "If you did not expect this, ignore this email.",
+             operation=operation, until=format_datetime(expires_at, "short"), link=link)
+    return subject, body
 
 
 def after_invitation(operation: str, invited: invitations.Invited):
