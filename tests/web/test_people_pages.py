@@ -258,3 +258,26 @@ def test_with_mail_configured_the_link_is_mailed_not_shown(world, database, smtp
     mail = "".join(smtp_server.received)
     assert "new@example.org" in mail and "/invitation/" in mail
     app.extensions["crisis_ct_db"].dispose()
+
+
+def test_an_expired_link_is_shown_and_a_new_one_replaces_it(world, client, database):
+    sign_in(client, "coord@example.org")
+    old = LINK.search(_invite(client).get_data(as_text=True)).group(1)
+    with database.session() as session:
+        session.execute(sa.update(Invitation).values(expires_at=Invitation.created_at))
+    assert "Invitation link expired" in client.get("/people").get_data(as_text=True)
+    person = _user_id(database, "new@example.org")
+    response = _post(client, f"/people/op1/{person}/new-link", {}, page=f"/people/op1/{person}")
+    new = LINK.search(response.get_data(as_text=True)).group(1)
+    assert new != old
+    assert client.get(new.replace("http://localhost", "")).status_code == 200
+    assert client.get(old.replace("http://localhost", "")).status_code == 404
+
+
+def test_inviting_again_cannot_change_the_role_of_someone_above(world, client, database):
+    sign_in(client, "coord@example.org")
+    assert _invite(client, email="admin1@example.org", role="viewer").status_code == 403
+    with database.session() as session:
+        role = session.scalar(sa.select(Membership.role).join(User, User.id == Membership.user_id)
+                              .where(User.email == "admin1@example.org"))
+    assert role == "admin"

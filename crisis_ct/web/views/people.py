@@ -70,12 +70,23 @@ def people_list():
     operation_id = _operation_id(code)
     session = db_session()
     members = people.list_people(session, code)
-    ids = dict(session.execute(sa.select(User.email, User.id).where(User.email.in_([m.email for m in members]))).all())
-    pending = invitations.pending_user_ids(session, list(ids.values()), now=utcnow())
-    rows = [{"person": member, "id": ids[member.email], "role": member.roles.get(code),
-             "invited": ids[member.email] in pending} for member in members]
+    accounts = {row.email: row for row in session.execute(
+        sa.select(User.email, User.id, User.password_hash.is_(None).label("no_password"))
+        .where(User.email.in_([m.email for m in members])))}
+    pending = invitations.pending_user_ids(session, [row.id for row in accounts.values()], now=utcnow())
+    rows = [{"person": member, "id": accounts[member.email].id, "role": member.roles.get(code),
+             "state": _state(member.is_active, accounts[member.email].no_password,
+                             accounts[member.email].id in pending)} for member in members]
     return render_template("people.html", rows=rows, operation=code, operations=sorted(managed),
                            choices=_form_choices(operation_id))
+
+
+def _state(is_active: bool, no_password: bool, link_open: bool) -> str:
+    if not is_active:
+        return "deactivated"
+    if no_password:
+        return "invited" if link_open else "link_expired"
+    return "active"
 
 
 @blueprint.post("/people/<operation>/invite")
@@ -83,6 +94,10 @@ def people_list():
 def invite_person(operation: str):
     operation_id = _operation_id(operation)
     principal, session = page_principal(), db_session()
+    current = session.scalar(sa.select(Membership.role).join(User, User.id == Membership.user_id).where(
+        User.email == request.form.get("email", "").strip().lower(), Membership.operation_id == operation_id))
+    if current is not None and ROLE_RANK.get(current, 0) > ROLE_RANK[principal.role_in(operation_id)]:
+        abort(403)  # inviting again would change the role of someone above the inviter
     try:
         invited = invitations.invite(
             session, principal.actor, request.form.get("email", ""), operation_code=operation,
@@ -124,8 +139,9 @@ def after_invitation(operation: str, invited: invitations.Invited):
 def person_page(operation: str, user_id: int):
     operation_id = _operation_id(operation)
     user, role = _member(operation_id, user_id)
-    pending = user.id in invitations.pending_user_ids(db_session(), [user.id], now=utcnow())
-    return render_template("person.html", person=user, role=role, operation=operation, invited=pending,
+    link_open = user.id in invitations.pending_user_ids(db_session(), [user.id], now=utcnow())
+    return render_template("person.html", person=user, role=role, operation=operation,
+                           state=_state(user.is_active, user.password_hash is None, link_open),
                            choices=_form_choices(operation_id))
 
 
