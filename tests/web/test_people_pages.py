@@ -281,3 +281,12 @@ def test_inviting_again_cannot_change_the_role_of_someone_above(world, client, d
         role = session.scalar(sa.select(Membership.role).join(User, User.id == Membership.user_id)
                               .where(User.email == "admin1@example.org"))
     assert role == "admin"
+
+
+def test_only_catalogue_expertise_and_language_codes_are_kept(world, client, database):
+    sign_in(client, "coord@example.org")
+    expert = _user_id(database, "expert@example.org")
+    _post(client, f"/people/op1/{expert}", {"role": "expert", "expertise": ["CP", "<script>", "NOPE"],
+                                            "languages": "FR, english, ar, <b>"})
+    user = _user(database, "expert@example.org")
+    assert (user.expertise, user.languages) == (["CP"], ["fr", "ar"])

@@ -4,6 +4,8 @@ organisation, and deactivating them. The account changes are crisis_ct.accounts.
 crisis_ct.accounts.invitations; this module parses, authorizes and shows."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
@@ -46,8 +48,23 @@ def _member(operation_id: int, user_id: int) -> tuple[User, str]:
     return row.User, row.role
 
 
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
 def tags(text: str) -> list[str]:
     return [tag.strip() for tag in text.replace(";", ",").split(",") if tag.strip()]
+
+
+def _languages() -> list[str]:
+    """Language codes (ISO 639: en, fr, ar …) from the form; anything else is left out."""
+    return [code for code in (tag.lower() for tag in tags(request.form.get("languages", "")))
+            if LANGUAGE_CODE.match(code)]
+
+
+def _expertise() -> list[str]:
+    """Only the catalogue's expertise tags (forms/mitigation_rules.yaml): tasks match on them."""
+    known = catalogues()[0].expertise
+    return [tag for tag in request.form.getlist("expertise") if tag in known]
 
 
 def _form_choices(operation_id: int) -> dict:
@@ -102,8 +119,8 @@ def invite_person(operation: str):
         invited = invitations.invite(
             session, principal.actor, request.form.get("email", ""), operation_code=operation,
             role=_chosen_role(operation_id), now=utcnow(), display_name=request.form.get("display_name") or None,
-            organisation=request.form.get("organisation") or None, expertise=request.form.getlist("expertise"),
-            languages=tags(request.form.get("languages", "")) or None)
+            organisation=request.form.get("organisation") or None, expertise=_expertise(),
+            languages=_languages() or None)
     except AccountError as error:
         session.rollback()
         flash(_("Not invited: %(reason)s", reason=str(error)), "conflict")
@@ -156,8 +173,7 @@ def update_person(operation: str, user_id: int):
         if new_role != role:
             people.add_role(session, principal.actor, user.email, role=new_role, operation_code=operation,
                             password=None)
-        people.set_profile(session, principal.actor, user.email, expertise=request.form.getlist("expertise"),
-                           languages=tags(request.form.get("languages", "")),
+        people.set_profile(session, principal.actor, user.email, expertise=_expertise(), languages=_languages(),
                            organisation=request.form.get("organisation", ""), operation_code=operation)
     except AccountError as error:
         session.rollback()
