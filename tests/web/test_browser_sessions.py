@@ -4,11 +4,9 @@ the other browser tests (the same behaviour runs on both databases in test_i18n.
 test_sessions.py)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.support.served_app import served
 from tests.web.test_browser import _new_page, _sign_in, browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
@@ -22,12 +20,8 @@ def backend():
 @pytest.fixture
 def server(app, seed, operation):
     seed.member("new@example.org", "viewer", operation, languages=("en",))
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base
 
 
 def test_a_french_browser_gets_french_pages_until_the_person_chooses(browser, server):  # noqa: F811
