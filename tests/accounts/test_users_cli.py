@@ -83,12 +83,17 @@ def _run_in_terminal(args: list[str], answers: list[str], env: dict) -> str:
             if not chunk:
                 break
             output += chunk
-            if pending and output.rstrip().endswith(b":"):
+            # click writes "…:" then getpass writes " " once it has turned echo off and
+            # flushed pending input (TCSAFLUSH): answer only after that space.
+            if pending and output.endswith(b": "):
                 os.write(leader, pending.pop(0).encode() + b"\n")
         elif process.poll() is not None:
             break
-    process.wait(timeout=30)
-    os.close(leader)
+    try:
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        os.close(leader)
     return output.decode(errors="replace")
 
 

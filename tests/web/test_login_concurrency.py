@@ -11,14 +11,15 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from crisis_ct.accounts.models import AuditEvent
 from crisis_ct.app import create_app
+from tests.support.served_app import served
 from tests.web.conftest import PASSWORD
 
 ATTEMPTS = 60
@@ -53,23 +54,18 @@ def two_servers(database):
     """Base URLs of two app servers on one database: one in this process, one in another."""
     def start(settings: dict):
         app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": "shared-secret", **settings})
-        http = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=http.serve_forever, daemon=True).start()
+        here = stack.enter_context(served(app))
+        stack.callback(app.extensions["crisis_ct_db"].dispose)
         port = _free_port()
         other = subprocess.Popen([sys.executable, "-c", SERVE, database.url, str(port), repr(settings)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        bases = [f"http://127.0.0.1:{http.server_port}", f"http://127.0.0.1:{port}"]
-        started.append((http, app, other))
-        _wait_until_up(bases[1])
-        return bases
+        stack.callback(other.wait, timeout=30)
+        stack.callback(other.terminate)
+        _wait_until_up(f"http://127.0.0.1:{port}")
+        return [here, f"http://127.0.0.1:{port}"]
 
-    started: list = []
-    yield start
-    for http, app, other in started:
-        http.shutdown()
-        app.extensions["crisis_ct_db"].dispose()
-        other.terminate()
-        other.wait(timeout=30)
+    with ExitStack() as stack:
+        yield start
 
 
 def _ready_browser(base: str) -> tuple[requests.Session, str]:
