@@ -3,14 +3,14 @@ nothing signed-in cached, and a chunked body over the limit answered 413 (issue 
 from __future__ import annotations
 
 import http.client
-import threading
+from urllib.parse import urlsplit
 
 import pytest
 from flask import request
-from werkzeug.serving import make_server
 
 from crisis_ct.app import create_app
 from tests.conftest import auth
+from tests.support.served_app import served
 from tests.web.conftest import sign_in
 
 HTTPS_VIA_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "ct.example.org"}
@@ -88,12 +88,8 @@ def small_limit_server(database, seed):
     seed.operation("op1")
     token = seed.member("coord@example.org", "coordinator", "op1")
     app = _app(database, MAX_CONTENT_LENGTH=1000)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port, token
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield urlsplit(base).port, token
     app.extensions["crisis_ct_db"].dispose()
 
 
