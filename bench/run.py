@@ -21,8 +21,8 @@ if str(REPO_ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import (bench_drain, bench_ingest, bench_map, bench_scoring, bench_sites, bench_tasks,  # noqa: E402
-                   bench_webhook)
+from bench import (bench_cli, bench_drain, bench_ingest, bench_map, bench_scoring, bench_sites,  # noqa: E402
+                   bench_tasks, bench_webhook)
 from bench.lab import Lab  # noqa: E402
 from bench.measure import Figure, skipped  # noqa: E402
 
@@ -37,6 +37,7 @@ BENCHMARKS = {
     "tasks": bench_tasks.tasks,
     "map": bench_map.map_page,
     "drain": bench_drain.webhook_during_drain,
+    "cli": bench_cli.cli_start,
 }
 
 

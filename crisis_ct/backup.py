@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
+from crisis_ct.cli_support import with_app
 from sqlalchemy.engine import make_url
 
 from crisis_ct.cli_support import fail
@@ -98,7 +98,7 @@ def _run(tool: str, url: str, *arguments: str) -> None:
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
+@with_app
 def backup_command(file: Path) -> None:
     """Write a consistent copy of the database to FILE (safe while the service runs)."""
     try:
@@ -111,7 +111,7 @@ def backup_command(file: Path) -> None:
 @click.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask: replace the database's contents")
-@with_appcontext
+@with_app
 def restore_command(file: Path, yes: bool) -> None:
     """Replace the database's contents with the backup FILE (stop the web and workers first)."""
     if not yes:

@@ -7,7 +7,7 @@ import os
 import select
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -122,6 +122,34 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     return engine
 
 
+T = TypeVar("T")
+# PostgreSQL aborts one of two transactions that wait for each other (deadlock_detected) or
+# that it cannot serialise (serialization_failure); the other goes on. Run again, the
+# aborted one normally succeeds: it is a lost turn, not a broken database.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(error: BaseException) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def committed_retrying_once(session: Session, work: Callable[[], T]) -> T:
+    """`work()` then COMMIT. If PostgreSQL aborted the transaction to break a deadlock or a
+    serialisation conflict, roll back and run it once more (the session's objects reload);
+    a second conflict, and any other error, is raised. `work` must be safe to repeat: it
+    may only change the database, which the rollback undid."""
+    for attempt in (1, 2):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except sa.exc.DBAPIError as error:
+            session.rollback()
+            if attempt == 2 or not is_retryable_conflict(error):
+                raise
+    raise AssertionError("unreachable")
+
+
 def is_postgres(bind: Engine | Session | sa.Connection) -> bool:
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return engine.dialect.name == "postgresql"
@@ -207,13 +235,21 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "head") -> list[str]:
+    """Applies the migrations not yet applied; returns their ids, oldest first."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(database.url)
     with database.engine.begin() as connection:
+        before = current_revision(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = current_revision(connection)
+    if after == before:
+        return []
+    applied = ScriptDirectory.from_config(config).iterate_revisions(after, before or "base")
+    return [script.revision for script in reversed(list(applied))]
 
 
 def current_revision(connection: sa.Connection) -> str | None:

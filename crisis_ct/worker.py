@@ -13,7 +13,7 @@ import threading
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from crisis_ct.cli_support import with_app
 
 from crisis_ct.db import Database
 from crisis_ct.jobs.heartbeat import Heartbeat, this_worker_id
@@ -65,7 +65,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @click.command("worker")
 @click.option("--job", "job_names", multiple=True, help="Run only this job (repeatable); default: all")
 @click.option("--once", is_flag=True, help="Run the due jobs once and stop")
-@with_appcontext
+@with_app
 def worker_command(job_names, once):
     """Run the scheduled jobs (queue re-scoring, claim expiry, Kobo sync, daily re-score) until stopped."""
     if not logging.getLogger().handlers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup, with_appcontext
+from crisis_ct.cli_support import AppGroup, with_app
 
 from crisis_ct.cli_support import fail
 from crisis_ct.jobs.status import BackgroundState, background_state
@@ -14,7 +14,7 @@ from crisis_ct.web_db import database
 
 @click.group("jobs", cls=AppGroup, invoke_without_command=True)
 @click.pass_context
-@with_appcontext
+@with_app
 def jobs_group(context) -> None:
     """The background jobs and the scoring queue (no sub-command: list them)."""
     if context.invoked_subcommand is None:

@@ -30,6 +30,7 @@ JOB_MODULES = (
     "crisis_ct.scoring.jobs",
     "crisis_ct.tasks.jobs",
     "crisis_ct.kobo.jobs",
+    "crisis_ct.accounts.jobs",
 )
 
 

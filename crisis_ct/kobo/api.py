@@ -25,9 +25,24 @@ blueprint = Blueprint("kobo", __name__, url_prefix="/api/v1/kobo", description="
 STATUS_CODES = {DUPLICATE: 200, QUARANTINED: 202}
 
 
+# The body is whatever Kobo's REST Services send for the form (any JSON object); a payload
+# that is not a submission at all is a 400, one that cannot be processed is kept (202).
+SUBMISSION_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True,
+    "description": "One Kobo submission as REST Services send it (JSON): _uuid or meta/instanceID, "
+                   "the form's answers by their XLSForm names (groups as prefixes), _submission_time ..."}}}}
+
+
 @blueprint.post("/submissions")
 @requires("coordinator", allow_submitter=True)
-@blueprint.response(201, OutcomeSchema, description="Stored (201), already stored (200) or quarantined (202)")
+@blueprint.doc(requestBody=SUBMISSION_BODY)
+@blueprint.response(201, OutcomeSchema, description="Stored: a new submission, or a new version of one")
+@blueprint.alt_response(200, schema=OutcomeSchema, success=True,
+                        description="Already stored: the same submission was received before")
+@blueprint.alt_response(202, schema=OutcomeSchema, success=True,
+                        description="Kept in quarantine with its reason (reason_code, reason), to be fixed and replayed")
+@blueprint.alt_response(503, response="SERVICE_UNAVAILABLE",
+                        description="The database is unavailable: nothing was stored, Kobo retries")
 def receive_submission():
     """Kobo REST Services endpoint: one submission per request, JSON."""
     principal = require_principal()

@@ -16,10 +16,9 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 
 from crisis_ct.accounts.audit import record as audit
-from crisis_ct.cli_support import cli_actor, fail, progress_bar
+from crisis_ct.cli_support import AppGroup, cli_actor, fail, progress_bar
 from crisis_ct.geography.models import Operation
 from crisis_ct.geography.operations import OperationError, get_operation
 from crisis_ct.kobo import operations

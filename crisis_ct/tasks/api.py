@@ -14,6 +14,7 @@ from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.accounts.models import Membership, ROLE_RANK, User
 from crisis_ct.accounts.principal import Principal
+from crisis_ct.db import committed_retrying_once
 from crisis_ct.errors import ApiError
 from crisis_ct.tasks import claims, queries
 from crisis_ct.tasks.claims import Acting, TaskActionError
@@ -64,10 +65,10 @@ def claim_task(body=None, task_id: int = 0):
     # Most claims are of an open task the expert may take: one UPDATE decides and answers.
     # Anything else (unknown task, refusal, lapsed claim, lost race, claim limit) falls
     # through to the full path below, which explains itself exactly as before.
-    row = claims.claim_open_task(session, task_id, _acting(principal, "expert"),
-                                 operation_ids=principal.operation_ids("expert"), now=now, terms=claim_terms(),
-                                 max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
-                                 returning=queries.returned_columns(), commit=True)
+    row = committed_retrying_once(session, lambda: claims.claim_open_task(
+        session, task_id, _acting(principal, "expert"), operation_ids=principal.operation_ids("expert"), now=now,
+        terms=claim_terms(), max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
+        returning=queries.returned_columns(), commit=True))
     if row is not None:
         return jsonify(queries.returned_task_json(row, now=now))
     principal, task, now = _expert_context(task_id)
@@ -205,8 +206,7 @@ def _acting(principal: Principal, role: str | None = None) -> Acting:
 def _run(action, who: Acting, task: MitigationTask, now):
     session = db_session()
     try:
-        action(who)
-        session.commit()
+        committed_retrying_once(session, lambda: action(who))
     except TaskActionError as exc:
         session.rollback()
         raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc

@@ -61,6 +61,15 @@ KI_ROLE_LABELS = {
     "other": _l("Other role"),
 }
 
+# A person's role in an operation (crisis_ct.accounts.models.ROLES).
+USER_ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "coordinator": _l("Coordinator"),
+    "expert": _l("Expert"),
+    "viewer": _l("Viewer"),
+    "submitter": _l("Kobo submitter"),
+}
+
 # The rules of crisis_ct.scoring.rules that can set or bound a site's phase.
 SCORING_RULE_LABELS = {
     "single_domain": _l("Only one domain had answers: the phase rests on that domain alone."),
@@ -96,6 +105,10 @@ def task_history_label(code: str | None) -> str:
 
 def ki_role_label(code: str | None) -> str:
     return _label(KI_ROLE_LABELS, code)
+
+
+def user_role_label(code: str | None) -> str:
+    return _label(USER_ROLE_LABELS, code)
 
 
 def scoring_rule_label(code: str | None) -> str:
@@ -163,6 +176,7 @@ def init_labels(app: Flask) -> None:
         task_action_label=task_action_label,
         task_history_label=task_history_label,
         ki_role_label=ki_role_label,
+        user_role_label=user_role_label,
         scoring_rule_label=scoring_rule_label,
         in_language=in_language,
         priority_label=priority_label,
