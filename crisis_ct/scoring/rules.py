@@ -77,6 +77,9 @@ class SiteScore:
     assessment_date: date  # latest interview date of the round
     submission_ids: tuple[int, ...]
     catalogue_version: str
+    # Set when a newer round could not stand alone and this older one still counts:
+    # {"submission_ids", "assessment_date", "newer_submission_ids", "reason": {en, fr}}.
+    previous_round: Mapping | None = field(default=None, hash=False)
 
     def to_dict(self) -> dict:
         return {
@@ -95,6 +98,7 @@ class SiteScore:
             "assessment_date": self.assessment_date.isoformat(),
             "submission_ids": list(self.submission_ids),
             "catalogue_version": self.catalogue_version,
+            "previous_round": self.previous_round,
         }
 
     @classmethod
@@ -115,6 +119,7 @@ class SiteScore:
             assessment_date=date.fromisoformat(data["assessment_date"]),
             submission_ids=tuple(data["submission_ids"]),
             catalogue_version=data["catalogue_version"],
+            previous_round=data.get("previous_round"),  # absent from scores stored before 2026-12
         )
 
 
@@ -126,12 +131,114 @@ def _day(value: date) -> date:
 
 def select_round(interviews: Sequence[KiInterview], window_days: int) -> list[KiInterview]:
     """The latest assessment round: interviews within window_days of the latest one."""
-    if not interviews:
-        return []
-    latest = max(_day(i.assessment_date) for i in interviews)
-    start = latest - timedelta(days=window_days)
-    chosen = [i for i in interviews if _day(i.assessment_date) >= start]
-    return sorted(chosen, key=lambda i: (_day(i.assessment_date), i.submission_id))
+    rounds = split_rounds(interviews, window_days)
+    return rounds[-1] if rounds else []
+
+
+def split_rounds(interviews: Sequence[KiInterview], window_days: int) -> list[list[KiInterview]]:
+    """Interviews grouped into rounds, oldest round first: a round is the interviews within
+    window_days before its latest one; the next older round starts below it."""
+    ordered = sorted(interviews, key=lambda i: (_day(i.assessment_date), i.submission_id))
+    rounds = []
+    end = len(ordered)
+    while end:
+        start_day = _day(ordered[end - 1].assessment_date) - timedelta(days=window_days)
+        start = end
+        while start and _day(ordered[start - 1].assessment_date) >= start_day:
+            start -= 1
+        rounds.append(ordered[start:end])
+        end = start
+    rounds.reverse()
+    return rounds
+
+
+def _round_day(round_: Sequence[KiInterview]) -> date:
+    return max(_day(i.assessment_date) for i in round_)
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """The interviews that count now and the round whose date they carry."""
+    interviews: list[KiInterview]
+    base: list[KiInterview]  # the oldest round still counting: its date is the site's
+    newer: list[KiInterview]  # interviews of later rounds that could not stand alone
+    problems: tuple[dict, ...]  # why the newest of them could not: {en, fr} fragments
+
+
+def _domains_answered(catalogue: Catalogue, interviews: Sequence[KiInterview]) -> set[str]:
+    by_id = catalogue.indicator_by_id
+    covered: set[str] = set()
+    for interview in interviews:
+        for indicator_id, answer in interview.answers.items():
+            indicator = by_id.get(indicator_id)
+            if indicator is not None and indicator.domain not in covered and ki_reading(indicator, answer) is not None:
+                covered.add(indicator.domain)
+    return covered
+
+
+def stand_alone_problems(catalogue: Catalogue, newer: Sequence[KiInterview],
+                         counting: Sequence[KiInterview]) -> tuple[dict, ...]:
+    """Why a newer round cannot replace the interviews counting so far (empty: it can).
+    It must have at least min_kis interviews with answers, and answers in every domain
+    the counting interviews covered (a round without the sensitive module says nothing
+    about exploitation, so earlier exploitation signals must not vanish with it)."""
+    problems = []
+    min_kis = catalogue.settings.min_kis
+    if len(newer) < min_kis:
+        n = len(newer)
+        problems.append({"en": f"{n} KI{'' if n == 1 else 's'} (at least {min_kis} needed)",
+                         "fr": f"{n} IC (au moins {min_kis} requis)"})
+    missing = sorted(_domains_answered(catalogue, counting) - _domains_answered(catalogue, newer),
+                     key=DOMAINS.index)
+    if missing:
+        names = ", ".join(missing)
+        problems.append({"en": f"no answers in domain {names}, covered before",
+                         "fr": f"aucune réponse dans le domaine {names}, couvert auparavant"})
+    return tuple(problems)
+
+
+def current_picture(catalogue: Catalogue, evidence: Sequence[KiInterview], as_of: date) -> _Picture:
+    """The interviews that make the site's picture today.
+
+    Rounds are taken oldest first; a newer round replaces what counted so far only when
+    it can stand alone (stand_alone_problems); otherwise its interviews are added to the
+    earlier ones, which keep counting and keep ageing from their own date. Expired rounds
+    no longer count; when every round has expired, the latest round alone is scored (and
+    shown expired). One late interview therefore never wipes a complete round."""
+    settings = catalogue.settings
+    rounds = split_rounds(evidence, settings.round_window_days)
+    live = [r for r in rounds
+            if recency_of(_round_day(r), as_of, settings.current_days, settings.expired_days) != "expired"]
+    if len(live) <= 1:
+        latest = live[0] if live else (rounds[-1] if rounds else [])
+        return _Picture(list(latest), list(latest), [], ())
+    base, newer, problems = live[0], [], ()
+    for round_ in live[1:]:
+        found = stand_alone_problems(catalogue, round_, base + newer)
+        if found:
+            newer, problems = newer + round_, found
+        else:
+            base, newer, problems = round_, [], ()
+    return _Picture(base + newer, base, newer, problems)
+
+
+def _previous_round(picture: _Picture) -> dict | None:
+    if not picture.newer:
+        return None
+    newer_day, base_day = _round_day(picture.newer).isoformat(), _round_day(picture.base).isoformat()
+    why = {lang: "; ".join(p[lang] for p in picture.problems) for lang in ("en", "fr")}
+    return {
+        "submission_ids": [i.submission_id for i in picture.base],
+        "assessment_date": base_day,
+        "newer_submission_ids": [i.submission_id for i in picture.newer],
+        "reason": {
+            "en": (f"The newer interviews (up to {newer_day}) cannot stand alone as a round: {why['en']}. "
+                   f"The answers of the round of {base_day} still count, ageing from that date."),
+            "fr": (f"Les entretiens plus récents (jusqu'au {newer_day}) ne suffisent pas seuls : {why['fr']}. "
+                   f"Les réponses de la série du {base_day} restent prises en compte et vieillissent "
+                   f"à partir de cette date."),
+        },
+    }
 
 
 def _median_half_up(phases: list[int]) -> int:
@@ -276,17 +383,24 @@ def _indicator_results(catalogue: Catalogue, interviews: Sequence[KiInterview]) 
 
 
 def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of: date) -> SiteScore:
-    """Score one site from its KI interviews (the latest round is selected here)."""
+    """Score one site from its KI interviews (the interviews that count are chosen here:
+    current_picture)."""
     settings = catalogue.settings
-    evidence = [i for i in interviews if _is_evidence(catalogue, i)]
-    round_ = select_round(evidence or interviews, settings.round_window_days)
-    if not round_:
+    if not interviews:
         raise ValueError("score_site needs at least one interview")
-    used = round_ if evidence else []
+    evidence = [i for i in interviews if _is_evidence(catalogue, i)]
+    if evidence:
+        picture = current_picture(catalogue, evidence, as_of)
+        used = picture.interviews
+    else:
+        latest = select_round(interviews, settings.round_window_days)
+        picture, used = _Picture(latest, latest, [], ()), []
     results = _indicator_results(catalogue, used)
     phases = domain_phases(results)
     verdict = _site_verdict(results, phases)
-    assessment_date = max(_day(i.assessment_date) for i in round_)
+    previous_round = _previous_round(picture)
+    rules = verdict.rules + (("previous_round_kept",) if previous_round else ())
+    assessment_date = _round_day(picture.base)
     recency = recency_of(assessment_date, as_of, settings.current_days, settings.expired_days)
     completeness = (sum(r.phase is not None for r in results) / len(results)) if results else 0.0
     has_woman_ki = any(i.ki_sex == "female" for i in used)
@@ -296,7 +410,7 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         domain_phases=phases,
         indicators=tuple(results),
         drivers=verdict.drivers,
-        rules_applied=verdict.rules,
+        rules_applied=rules,
         critical_signals=tuple(r.indicator_id for r in results if r.critical and r.n_yes >= 2),
         unconfirmed_signals=tuple(r.indicator_id for r in results if r.unconfirmed),
         confidence=_confidence(
@@ -311,4 +425,5 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         assessment_date=assessment_date,
         submission_ids=tuple(i.submission_id for i in used),
         catalogue_version=catalogue.version,
+        previous_round=previous_round,
     )
