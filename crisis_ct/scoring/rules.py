@@ -338,19 +338,34 @@ def recency_of(assessment_date: date, as_of: date, current_days: int, expired_da
     return "ageing" if age <= expired_days else "expired"
 
 
+RECENCY_CLASSES = ("current", "ageing", "expired")
+
+
+def age_confidence(confidence: str | None, scored_in: str | None, now_in: str | None) -> str | None:
+    """A confidence computed while the data were in recency class `scored_in`, as it
+    stands in class `now_in`: one level lower per class crossed since, 'low' once
+    expired. Scoring ages from 'current'; the read path ages a stored confidence only
+    for what the calendar moved since it was stored (it used to age it a second time:
+    a score computed while ageing was lowered again at every read)."""
+    if confidence is None or now_in is None:
+        return confidence
+    if now_in == "expired":
+        return "low"
+    crossed = RECENCY_CLASSES.index(now_in) - RECENCY_CLASSES.index(scored_in or "current")
+    if crossed <= 0 or confidence not in CONFIDENCE_LEVELS:
+        return confidence
+    return CONFIDENCE_LEVELS[max(0, CONFIDENCE_LEVELS.index(confidence) - crossed)]
+
+
 def _confidence(*, n_ki: int, min_kis: int, has_woman_ki: bool, critical_agreed: bool,
                 completeness: float, domains_with_data: int, recency: str) -> str:
-    if recency == "expired":
-        return "low"
     if n_ki < min_kis or completeness < MIN_COMPLETENESS or domains_with_data < 2:
         level = 0
     elif has_woman_ki and critical_agreed:
         level = 2
     else:
         level = 1
-    if recency == "ageing":
-        level = max(0, level - 1)
-    return CONFIDENCE_LEVELS[level]
+    return age_confidence(CONFIDENCE_LEVELS[level], "current", recency)
 
 
 # --- the site --------------------------------------------------------------------
