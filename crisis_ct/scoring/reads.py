@@ -147,6 +147,9 @@ def suppress_small_counts(summary: dict) -> dict:
     result["population_by_phase"] = {p: int(round(n, -1)) for p, n in summary["population_by_phase"].items()}
     for key in ("population_known", "population_assessed"):
         result[key] = int(round(summary[key], -1))
+    for key in ("sites_expired", "sites_without_population"):
+        if 0 < (summary.get(key) or 0) < 3:
+            result[key] = "<3"
     if (summary.get("sites_assessed") or 0) < 5:
         result["pct_sites_3plus"] = result["pct_sites_4plus"] = None
     return result

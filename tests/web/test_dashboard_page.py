@@ -56,3 +56,18 @@ def test_the_overdue_count_counts_past_due_unfinished_tasks(signed_in, database)
             task.due_at = utcnow() - timedelta(hours=1)
     page = signed_in("viewer@example.org").get("/dashboard").get_data(as_text=True)
     assert "Overdue: 2" in page
+
+
+def test_the_dashboard_says_how_many_expired_sites_are_left_out(signed_in, database):
+    # issue 12 item 7: "2 / 4 assessed" must not silently omit sites whose data expired.
+    from datetime import datetime, timezone
+
+    from crisis_ct.scoring.service import rescore_aged
+
+    with database.session() as session:
+        assert rescore_aged(session, datetime(2027, 6, 1, tzinfo=timezone.utc)) == 2  # S1, S2 assessed 2026-11-01
+    page = signed_in("coord@example.org").get("/dashboard").get_data(as_text=True)
+    assert "2 expired, not counted" in page
+    assert "0 / 4" in page
+    viewer_page = signed_in("viewer@example.org").get("/dashboard").get_data(as_text=True)
+    assert "&lt;3 expired, not counted" in viewer_page

@@ -94,3 +94,17 @@ def test_an_area_without_enough_data_says_so_not_phase_1(signed_in):
 
 def test_an_unknown_area_is_a_404(signed_in):
     assert signed_in("viewer@example.org").get("/areas/XX99").status_code == 404
+
+
+def test_the_area_page_says_how_many_sites_had_no_population(signed_in, database):
+    # issue 12 item 2: sites without a figure count with the median; the page says how many.
+    from crisis_ct.scoring.service import rescore_areas
+
+    with database.session() as session:
+        for code in ("S3", "S4"):
+            session.scalars(sa.select(Site).where(Site.site_code == code)).one().population_individuals = None
+        session.flush()
+        rescore_areas(session, session.scalar(sa.select(Site.operation_id).limit(1)))
+    page = signed_in("a@example.org").get("/areas/XZ01").get_data(as_text=True)
+    assert "Sites without a population figure" in page
+    assert "coverage counts sites, not people" in page
