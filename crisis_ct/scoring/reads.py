@@ -147,6 +147,8 @@ def suppress_small_counts(summary: dict) -> dict:
     result["population_by_phase"] = {p: int(round(n, -1)) for p, n in summary["population_by_phase"].items()}
     for key in ("population_known", "population_assessed"):
         result[key] = int(round(summary[key], -1))
+    if summary.get("population_imputed_per_site") is not None:
+        result["population_imputed_per_site"] = int(round(summary["population_imputed_per_site"], -1))
     for key in ("sites_expired", "sites_without_population"):
         if 0 < (summary.get(key) or 0) < 3:
             result[key] = "<3"

@@ -5,6 +5,13 @@ nothing here knows about Flask, the database or files. Where the doc is a [PROP]
 we refined it as follows (each refinement keeps the rules monotone where the
 tests in tests/scoring/ say so):
 
+- Rounds (§2.5, issue 12): which interviews count is decided in rounds.py. A newer
+  round replaces the previous one only when it can stand alone (>= min_kis KIs with
+  answers, covering the domains the previous covered); until then the previous
+  round's answers keep counting, the site keeps that round's assessment date (so
+  they age from it) and the explanation's `previous_round` and the rule
+  'previous_round_kept' say so. Before, one late interview with one benign answer
+  replaced a complete phase-5 round and the site read phase 1.
 - KI aggregation (§2.5): missing codes (dnk, pnta), codes that are not choices and
   absent answers are dropped before combining. An interview with no scorable answer
   at all is not evidence: it does not define the round, does not count as a KI and
@@ -22,7 +29,9 @@ tests in tests/scoring/ say so):
 - Confidence: 'high' = >= min_kis KIs, a woman KI, every answered critical item
   agreed (no tie, no single-KI report), completeness >= 0.5 and >= 2 domains with
   data; 'low' = fewer than min_kis KIs, completeness < 0.5 or < 2 domains; else
-  'medium'. Ageing lowers one level; expired is always 'low'.
+  'medium'. Ageing lowers one level; expired is always 'low' (age_confidence). The
+  stored confidence is aged once, here: the read path ages it further only for a
+  recency class crossed since it was stored (it used to age it a second time).
 - Completeness = share of the listed indicator results with a phase. Transit-only
   and conditional (`asked_if`) indicators are listed only when some KI answered
   them (even dnk), because score_site does not know the site type.
@@ -30,12 +39,16 @@ tests in tests/scoring/ say so):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 # The KI-combination step lives in combine.py; its names stay importable from here.
 from crisis_ct.scoring.combine import (  # noqa: F401
     RISK_PHASE, IndicatorResult, combine_indicator, ki_reading,
+)
+# Rounds and recency live in rounds.py; these names stay importable from here.
+from crisis_ct.scoring.rounds import (  # noqa: F401
+    Picture, current_picture, day_of, previous_round_note, recency_of, round_day, select_round, split_rounds,
 )
 
 if TYPE_CHECKING:
@@ -123,123 +136,7 @@ class SiteScore:
         )
 
 
-def _day(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-# --- rounds, domains, site phase ---------------------------------------------------
-
-def select_round(interviews: Sequence[KiInterview], window_days: int) -> list[KiInterview]:
-    """The latest assessment round: interviews within window_days of the latest one."""
-    rounds = split_rounds(interviews, window_days)
-    return rounds[-1] if rounds else []
-
-
-def split_rounds(interviews: Sequence[KiInterview], window_days: int) -> list[list[KiInterview]]:
-    """Interviews grouped into rounds, oldest round first: a round is the interviews within
-    window_days before its latest one; the next older round starts below it."""
-    ordered = sorted(interviews, key=lambda i: (_day(i.assessment_date), i.submission_id))
-    rounds = []
-    end = len(ordered)
-    while end:
-        start_day = _day(ordered[end - 1].assessment_date) - timedelta(days=window_days)
-        start = end
-        while start and _day(ordered[start - 1].assessment_date) >= start_day:
-            start -= 1
-        rounds.append(ordered[start:end])
-        end = start
-    rounds.reverse()
-    return rounds
-
-
-def _round_day(round_: Sequence[KiInterview]) -> date:
-    return max(_day(i.assessment_date) for i in round_)
-
-
-@dataclass(frozen=True)
-class _Picture:
-    """The interviews that count now and the round whose date they carry."""
-    interviews: list[KiInterview]
-    base: list[KiInterview]  # the oldest round still counting: its date is the site's
-    newer: list[KiInterview]  # interviews of later rounds that could not stand alone
-    problems: tuple[dict, ...]  # why the newest of them could not: {en, fr} fragments
-
-
-def _domains_answered(catalogue: Catalogue, interviews: Sequence[KiInterview]) -> set[str]:
-    by_id = catalogue.indicator_by_id
-    covered: set[str] = set()
-    for interview in interviews:
-        for indicator_id, answer in interview.answers.items():
-            indicator = by_id.get(indicator_id)
-            if indicator is not None and indicator.domain not in covered and ki_reading(indicator, answer) is not None:
-                covered.add(indicator.domain)
-    return covered
-
-
-def stand_alone_problems(catalogue: Catalogue, newer: Sequence[KiInterview],
-                         counting: Sequence[KiInterview]) -> tuple[dict, ...]:
-    """Why a newer round cannot replace the interviews counting so far (empty: it can).
-    It must have at least min_kis interviews with answers, and answers in every domain
-    the counting interviews covered (a round without the sensitive module says nothing
-    about exploitation, so earlier exploitation signals must not vanish with it)."""
-    problems = []
-    min_kis = catalogue.settings.min_kis
-    if len(newer) < min_kis:
-        n = len(newer)
-        problems.append({"en": f"{n} KI{'' if n == 1 else 's'} (at least {min_kis} needed)",
-                         "fr": f"{n} IC (au moins {min_kis} requis)"})
-    missing = sorted(_domains_answered(catalogue, counting) - _domains_answered(catalogue, newer),
-                     key=DOMAINS.index)
-    if missing:
-        names = ", ".join(missing)
-        problems.append({"en": f"no answers in domain {names}, covered before",
-                         "fr": f"aucune réponse dans le domaine {names}, couvert auparavant"})
-    return tuple(problems)
-
-
-def current_picture(catalogue: Catalogue, evidence: Sequence[KiInterview], as_of: date) -> _Picture:
-    """The interviews that make the site's picture today.
-
-    Rounds are taken oldest first; a newer round replaces what counted so far only when
-    it can stand alone (stand_alone_problems); otherwise its interviews are added to the
-    earlier ones, which keep counting and keep ageing from their own date. Expired rounds
-    no longer count; when every round has expired, the latest round alone is scored (and
-    shown expired). One late interview therefore never wipes a complete round."""
-    settings = catalogue.settings
-    rounds = split_rounds(evidence, settings.round_window_days)
-    live = [r for r in rounds
-            if recency_of(_round_day(r), as_of, settings.current_days, settings.expired_days) != "expired"]
-    if len(live) <= 1:
-        latest = live[0] if live else (rounds[-1] if rounds else [])
-        return _Picture(list(latest), list(latest), [], ())
-    base, newer, problems = live[0], [], ()
-    for round_ in live[1:]:
-        found = stand_alone_problems(catalogue, round_, base + newer)
-        if found:
-            newer, problems = newer + round_, found
-        else:
-            base, newer, problems = round_, [], ()
-    return _Picture(base + newer, base, newer, problems)
-
-
-def _previous_round(picture: _Picture) -> dict | None:
-    if not picture.newer:
-        return None
-    newer_day, base_day = _round_day(picture.newer).isoformat(), _round_day(picture.base).isoformat()
-    why = {lang: "; ".join(p[lang] for p in picture.problems) for lang in ("en", "fr")}
-    return {
-        "submission_ids": [i.submission_id for i in picture.base],
-        "assessment_date": base_day,
-        "newer_submission_ids": [i.submission_id for i in picture.newer],
-        "reason": {
-            "en": (f"The newer interviews (up to {newer_day}) cannot stand alone as a round: {why['en']}. "
-                   f"The answers of the round of {base_day} still count, ageing from that date."),
-            "fr": (f"Les entretiens plus récents (jusqu'au {newer_day}) ne suffisent pas seuls : {why['fr']}. "
-                   f"Les réponses de la série du {base_day} restent prises en compte et vieillissent "
-                   f"à partir de cette date."),
-        },
-    }
-
+# --- domains, site phase ------------------------------------------------------------
 
 def _median_half_up(phases: list[int]) -> int:
     ordered = sorted(phases)
@@ -329,14 +226,7 @@ def _in_catalogue_order(ids: set[str], results: Sequence[IndicatorResult]) -> tu
     return tuple(r.indicator_id for r in results if r.indicator_id in ids)
 
 
-# --- confidence and recency (§2.5, §2.6) -------------------------------------------
-
-def recency_of(assessment_date: date, as_of: date, current_days: int, expired_days: int) -> str:
-    age = (_day(as_of) - _day(assessment_date)).days
-    if age <= current_days:
-        return "current"
-    return "ageing" if age <= expired_days else "expired"
-
+# --- confidence (§2.5, §2.6) -------------------------------------------------------
 
 RECENCY_CLASSES = ("current", "ageing", "expired")
 
@@ -409,13 +299,13 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         used = picture.interviews
     else:
         latest = select_round(interviews, settings.round_window_days)
-        picture, used = _Picture(latest, latest, [], ()), []
+        picture, used = Picture(latest, latest, [], ()), []
     results = _indicator_results(catalogue, used)
     phases = domain_phases(results)
     verdict = _site_verdict(results, phases)
-    previous_round = _previous_round(picture)
+    previous_round = previous_round_note(picture)
     rules = verdict.rules + (("previous_round_kept",) if previous_round else ())
-    assessment_date = _round_day(picture.base)
+    assessment_date = round_day(picture.base)
     recency = recency_of(assessment_date, as_of, settings.current_days, settings.expired_days)
     completeness = (sum(r.phase is not None for r in results) / len(results)) if results else 0.0
     has_woman_ki = any(i.ki_sex == "female" for i in used)
