@@ -7,16 +7,24 @@ import sqlalchemy as sa
 from crisis_ct.cli_support import fail, progress_bar
 from crisis_ct.geography.models import Operation
 from crisis_ct.kobo.models import Submission
-from crisis_ct.scoring.service import score_all
+from crisis_ct.scoring.service import rescore_aged, score_all
 from crisis_ct.web_db import database
 
 
 @click.command("score")
 @with_appcontext
-@click.option("--all", "score_everything", is_flag=True, required=True, help="Recompute every site and area")
-@click.option("--operation", "operation_code", help="Only this operation")
-def score_command(score_everything, operation_code):
+@click.option("--all", "score_everything", is_flag=True, help="Recompute every site and area")
+@click.option("--aged", "aged_only", is_flag=True,
+              help="Only what time changed: sites whose recency class moved, and their areas (run daily)")
+@click.option("--operation", "operation_code", help="Only this operation (with --all)")
+def score_command(score_everything, aged_only, operation_code):
     """Recompute every site's and area's risk from the stored submissions."""
+    if score_everything == aged_only:
+        fail("give either --all or --aged")
+    if aged_only:
+        with database().session() as session:
+            click.echo(f"{rescore_aged(session)} sites re-scored as their data aged")
+        return
     with database().session() as session:
         query = sa.select(Operation)
         if operation_code:

@@ -158,3 +158,17 @@ def test_rescore_aged_leaves_unchanged_sites_alone(world, database):
         assert rescore_aged(session, at(ASSESSED + timedelta(days=95))) == 1
         assert current_site_row(session, "S2").id == before
         assert current_site_row(session, "S1").explanation["recency"] == "ageing"
+
+
+def test_the_score_command_runs_the_aged_rescore(app, world, database):
+    from crisis_ct.cli import main
+
+    ingest(database, world, three_calm_kis(SubmissionMaker(), "S1", date.today() - timedelta(days=100)))
+    [s1] = site_ids(database, "S1")
+    with database.session() as session:
+        rescore_sites(session, [s1], now=at(date.today() - timedelta(days=95)))  # scored while current
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["score", "--aged"])
+    assert result.exit_code == 0, result.output
+    assert "1 sites re-scored" in result.output
+    assert runner.invoke(main, ["score"]).exit_code != 0
