@@ -11,26 +11,16 @@ from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.ingest import Ingestor
 from crisis_ct.kobo.models import KoboAsset
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
-from crisis_ct.scoring.service import catalogue, rescore_aged, rescore_sites
+from crisis_ct.scoring.service import rescore_aged, rescore_sites
 from crisis_ct.tasks.models import MitigationTask
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, lowest_risk_answers
 
 ASSESSED = date(2026, 6, 1)
 
 
 def at(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).replace(hour=2)
-
-
-def calm_answers() -> dict[str, str]:
-    answers = {"sensitive_ok": "yes"}
-    for indicator in catalogue().indicators:
-        if indicator.answer_type == "integer":
-            answers[indicator.name] = "0"
-        else:
-            answers[indicator.name] = min((c for c in indicator.choices if c.phase), key=lambda c: c.phase).code
-    return answers
 
 
 @pytest.fixture
@@ -53,7 +43,7 @@ def site_ids(database, *codes):
 
 def three_calm_kis(maker, site, day, **changes):
     return [maker.make(site, assessment_date=day,
-                       answers=dict(calm_answers(), ki_sex="female" if n == 0 else "male", **changes))
+                       answers=dict(lowest_risk_answers(), ki_sex="female" if n == 0 else "male", **changes))
             for n in range(3)]
 
 
@@ -107,7 +97,7 @@ def test_a_score_computed_while_current_loses_one_level_once_it_ages(client, wor
 def test_none_few_many_on_unaccompanied_children_reaches_the_child_protection_task(world, database):
     maker = SubmissionMaker()
     records = [maker.make("S1", assessment_date=ASSESSED,
-                          answers=dict(calm_answers(), ki_sex="female", pop_uasc=answer))
+                          answers=dict(lowest_risk_answers(), ki_sex="female", pop_uasc=answer))
                for answer in ("none", "few", "many")]
     ingest(database, world, records)
     [s1] = site_ids(database, "S1")
@@ -172,3 +162,24 @@ def test_the_score_command_runs_the_aged_rescore(app, world, database):
     assert result.exit_code == 0, result.output
     assert "1 sites re-scored" in result.output
     assert runner.invoke(main, ["score"]).exit_code != 0
+
+
+# -- item 1 end to end: one late interview does not wipe a round -----------------------------
+
+def test_a_late_benign_interview_keeps_the_phase_5_round_and_the_page_says_why(client, world, database, app):
+    maker = SubmissionMaker()
+    risky = dict(lowest_risk_answers(), exp_confinement="yes", doc_held_by_others="yes", svc_referral="no")
+    records = [maker.make("S1", assessment_date=ASSESSED, answers=dict(risky, ki_sex=sex))
+               for sex in ("female", "male", "male")]
+    records.append(maker.make("S1", assessment_date=ASSESSED + timedelta(days=31),
+                              answers=dict(lowest_risk_answers(), ki_sex="female")))
+    ingest(database, world, records)
+    [s1] = site_ids(database, "S1")
+    with database.session() as session:
+        rescore_sites(session, [s1], now=at(ASSESSED + timedelta(days=32)))
+        row = current_site_row(session, "S1")
+        assert row.phase == 5
+        assert row.assessment_date == ASSESSED
+        assert "previous_round_kept" in row.explanation["rules_applied"]
+    body = client.get("/api/v1/sites/S1/risk", headers=auth(world.expert)).get_json()
+    assert body["phase"] == 5 and "1 KI" in body["previous_round"]["reason"]["en"]
