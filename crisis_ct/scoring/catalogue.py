@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CATALOGUE_PATH = REPO_ROOT / "forms" / "indicators.yaml"
 
 DOMAINS = ("V", "R", "E", "S", "C")
-COMBINES = ("mode", "yes_prevails", "mean_1sd", "max")
+COMBINES = ("mode", "yes_prevails", "mean_1sd", "max", "confirmed_max")
 LANGUAGES = ("en", "fr")
 MIN_PHASE, MAX_PHASE = 1, 5
 

@@ -24,15 +24,14 @@ def drain_scoring_queue(context: JobContext) -> str | None:
 @scheduled("scoring.daily", daily(hour=2, minute=30))
 def rescore_as_data_ages(context: JobContext) -> str:
     """Recency classes, area results and time-based rules change as data ages, without any
-    new submission: once a day every assessed site goes through the queue again. Through
-    the queue, not one big transaction: the drainers share it in small batches, so on
-    SQLite no webhook waits for a whole re-score."""
-    from crisis_ct.kobo.models import Submission
+    new submission: once a day every site whose recency class has moved since it was scored
+    (scoring.service.sites_with_stale_recency, what rescore_aged re-scores) goes through the
+    queue again. Through the queue, not one big transaction: the drainers share it in small
+    batches, so on SQLite no webhook waits for a whole re-score."""
     from crisis_ct.scoring.queue import enqueue_sites
+    from crisis_ct.scoring.service import sites_with_stale_recency
 
-    # INTEGRATOR: branch trust-scoring adds crisis_ct.scoring.service.rescore_aged(session, now),
-    # which re-scores only what ageing changes; call it here instead.
     with context.database.session() as session:
-        site_ids = list(session.scalars(sa.select(Submission.site_id).distinct()))
+        site_ids = sites_with_stale_recency(session, context.now.date())
         enqueue_sites(session, site_ids)
-    return f"queued {len(site_ids)} assessed site(s) for re-scoring"
+    return f"queued {len(site_ids)} site(s) whose data aged into another recency class"

@@ -8,7 +8,7 @@ import multiprocessing
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -130,7 +130,7 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite
     rows = [{
         "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
-        "catalogue_version": score.catalogue_version, "explanation": item.explanation(),
+        "recency": score.recency, "catalogue_version": score.catalogue_version, "explanation": item.explanation(),
         "domain_phases": dict(score.domain_phases),
     } for site, item in scored for score in (item.score,)]
     return list(session.scalars(
@@ -138,7 +138,7 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite
 
 
 _COPY_SITE_SCORES = ("COPY site_risk_scores (id, site_id, operation_id, computed_at, is_current, phase, confidence, "
-                     "assessment_date, catalogue_version, explanation, domain_phases) FROM STDIN")
+                     "assessment_date, recency, catalogue_version, explanation, domain_phases) FROM STDIN")
 
 
 def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
@@ -155,7 +155,7 @@ def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]
             if explanation_json is None:
                 explanation_json = json_dumps(item.explanation())
             copy.write_row((id_, site.id, site.operation_id, now, True, score.phase, score.confidence,
-                            score.assessment_date, score.catalogue_version, explanation_json,
+                            score.assessment_date, score.recency, score.catalogue_version, explanation_json,
                             json_dumps(dict(score.domain_phases))))
     return ids
 
@@ -193,6 +193,35 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     for operation_id, pcodes in by_operation.items():
         rescore_areas(session, operation_id, pcodes, now=now)
     return len(scored)
+
+
+def sites_with_stale_recency(session: Session, as_of: date) -> list[int]:
+    """Sites whose current score was computed in another recency class than today's
+    (current -> ageing after current_days, -> expired after expired_days): their
+    confidence, their place in area results and time-based task rules have moved."""
+    settings = catalogue().settings
+    ageing_from = as_of - timedelta(days=settings.current_days)
+    expired_from = as_of - timedelta(days=settings.expired_days)
+    assessed, stored = SiteRiskScore.assessment_date, SiteRiskScore.recency
+    crossed = sa.or_(
+        sa.and_(assessed < expired_from, sa.or_(stored.is_(None), stored != "expired")),
+        sa.and_(assessed < ageing_from, assessed >= expired_from, sa.or_(stored.is_(None), stored != "ageing")),
+        sa.and_(assessed >= ageing_from, sa.or_(stored.is_(None), stored != "current")))
+    return sorted(session.scalars(sa.select(SiteRiskScore.site_id)
+                                  .where(SiteRiskScore.is_current, assessed.is_not(None), crossed)))
+
+
+def rescore_aged(session: Session, now: datetime | None = None) -> int:
+    """What time changes, re-scored: every site whose recency class has changed since it
+    was scored (its confidence, and for M30 its age), and the admin areas above them
+    (expired sites drop out of area results). Run daily (the worker's scheduled job);
+    returns how many sites were re-scored. Idempotent: a second run the same day finds
+    nothing to do."""
+    now = now or utcnow()
+    stale = sites_with_stale_recency(session, now.date())
+    for start in range(0, len(stale), 1000):
+        rescore_sites(session, stale[start:start + 1000], now=now)
+    return len(stale)
 
 
 # -- admin areas -----------------------------------------------------------------------------

@@ -38,22 +38,24 @@ class PhaseRow:
     population_by_phase: dict = field(default_factory=dict)
     population_known: int = 0
     population_assessed: int = 0
+    sites_expired: int | str = 0  # assessed once, expired now: not in the figures (issue 12)
 
 
 def _summary_keys(summary: dict) -> dict:
     return {key: summary[key] for key in ("sites_by_phase", "population_by_phase", "population_known",
                                           "population_assessed", "sites_assessed", "sites_known",
-                                          "pct_sites_3plus", "pct_sites_4plus")}
+                                          "pct_sites_3plus", "pct_sites_4plus")} | {
+        "sites_expired": summary.get("sites_expired", 0)}
 
 
 def _total(summaries: Sequence[dict]) -> dict:
     total = {"sites_by_phase": Counter(), "population_by_phase": Counter(), "population_known": 0,
-             "population_assessed": 0, "sites_assessed": 0, "sites_known": 0,
+             "population_assessed": 0, "sites_assessed": 0, "sites_known": 0, "sites_expired": 0,
              "pct_sites_3plus": None, "pct_sites_4plus": None}
     for summary in summaries:
         total["sites_by_phase"].update({p: summary["sites_by_phase"].get(p, 0) for p in PHASE_KEYS})
         total["population_by_phase"].update({p: summary["population_by_phase"].get(p, 0) for p in PHASE_KEYS})
-        for key in ("population_known", "population_assessed", "sites_assessed", "sites_known"):
+        for key in ("population_known", "population_assessed", "sites_assessed", "sites_known", "sites_expired"):
             total[key] += summary[key] or 0
     total["sites_by_phase"] = {p: total["sites_by_phase"][p] for p in PHASE_KEYS}
     total["population_by_phase"] = {p: total["population_by_phase"][p] for p in PHASE_KEYS}
@@ -84,7 +86,8 @@ def phase_rows(session: Session, principal: Principal, language: str) -> tuple[l
             status=risk["status"], phase=risk["phase"], hotspot=bool(risk["hotspot"]),
             sites_known=risk["sites_known"], sites_assessed=risk["sites_assessed"],
             sites_by_phase=shown["sites_by_phase"], population_by_phase=shown["population_by_phase"],
-            population_known=shown["population_known"], population_assessed=shown["population_assessed"]))
+            population_known=shown["population_known"], population_assessed=shown["population_assessed"],
+            sites_expired=shown.get("sites_expired", 0)))
     if not rows:
         return [], None
     total = _total(exact_summaries)
@@ -92,7 +95,8 @@ def phase_rows(session: Session, principal: Principal, language: str) -> tuple[l
     return rows, PhaseRow(pcode=None, name="", operation="", status=None, phase=None, hotspot=False,
                           sites_known=total["sites_known"], sites_assessed=total["sites_assessed"],
                           sites_by_phase=shown["sites_by_phase"], population_by_phase=shown["population_by_phase"],
-                          population_known=shown["population_known"], population_assessed=shown["population_assessed"])
+                          population_known=shown["population_known"], population_assessed=shown["population_assessed"],
+                          sites_expired=shown["sites_expired"])
 
 
 @dataclass(frozen=True)

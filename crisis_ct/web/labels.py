@@ -82,6 +82,8 @@ SCORING_RULE_LABELS = {
                                           "not phase 5."),
     "phase5_blocked_referral_unknown": _l("Two critical signals confirmed, but whether a referral pathway "
                                           "exists is unknown: not phase 5."),
+    "previous_round_kept": _l("The newest interviews are too few to stand alone as a round: the previous "
+                              "round's answers still count."),
 }
 
 

@@ -2,14 +2,14 @@
 operation, server-side web sessions, and atomic sign-in counters.
 
 Revision ID: 0014_accounts_sessions
-Revises: 0008_score_compression
+Revises: 0011_scoring_trust
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_accounts_sessions"
-down_revision = "0008_score_compression"
+down_revision = "0011_scoring_trust"
 branch_labels = None
 depends_on = None
 

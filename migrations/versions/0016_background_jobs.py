@@ -3,14 +3,14 @@ scheduled jobs keep their last run and next run, workers beat a heartbeat, and e
 project may set its own sync interval.
 
 Revision ID: 0016_background_jobs
-Revises: 0008_score_compression
+Revises: 0015_invitations
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_background_jobs"
-down_revision = "0008_score_compression"
+down_revision = "0015_invitations"
 branch_labels = None
 depends_on = None
 

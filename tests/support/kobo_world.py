@@ -95,6 +95,19 @@ class SubmissionMaker:
             answers_override=answers, location=SITE_LOCATIONS.get(site_code), **kwargs)
 
 
+def lowest_risk_answers() -> dict[str, str]:
+    """Every indicator at its phase-1 answer: no risk, referral pathway present."""
+    from crisis_ct.scoring.service import catalogue
+
+    answers = {"sensitive_ok": "yes"}
+    for indicator in catalogue().indicators:
+        if indicator.answer_type == "integer":
+            answers[indicator.name] = "0"
+        else:
+            answers[indicator.name] = min((c for c in indicator.choices if c.phase), key=lambda c: c.phase).code
+    return answers
+
+
 def count(database, model) -> int:
     """Rows of `model` in the database."""
     with database.session() as session:

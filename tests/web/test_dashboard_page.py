@@ -93,3 +93,16 @@ def test_a_coordinator_sees_kobos_review_of_the_latest_interviews(signed_in, dat
     assert "Review in Kobo" in page
     assert "Not approved: not counted" in page and "On hold: counted, flagged" in page
     assert "Deleted in Kobo: not counted" in page
+def test_the_dashboard_says_how_many_expired_sites_are_left_out(signed_in, database):
+    # issue 12 item 7: "2 / 4 assessed" must not silently omit sites whose data expired.
+    from datetime import datetime, timezone
+
+    from crisis_ct.scoring.service import rescore_aged
+
+    with database.session() as session:
+        assert rescore_aged(session, datetime(2027, 6, 1, tzinfo=timezone.utc)) == 2  # S1, S2 assessed 2026-11-01
+    page = signed_in("coord@example.org").get("/dashboard").get_data(as_text=True)
+    assert "2 expired, not counted" in page
+    assert "0 / 4" in page
+    viewer_page = signed_in("viewer@example.org").get("/dashboard").get_data(as_text=True)
+    assert "&lt;3 expired, not counted" in viewer_page
