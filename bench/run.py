@@ -21,12 +21,14 @@ if str(REPO_ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import bench_ingest, bench_map, bench_scoring, bench_sites, bench_tasks, bench_webhook  # noqa: E402
+from bench import (bench_cli, bench_ingest, bench_map, bench_scoring, bench_sites, bench_tasks,  # noqa: E402
+                   bench_webhook)
 from bench.lab import Lab  # noqa: E402
 from bench.measure import Figure, skipped  # noqa: E402
 
 # In running order: later benchmarks reuse the databases earlier ones leave behind.
 BENCHMARKS = {
+    "cli": bench_cli.cli_start,
     "sites": bench_sites.sites_import,
     "ingest": bench_ingest.bulk_import,
     "scoring": bench_scoring.scoring,
@@ -67,17 +69,24 @@ def machine(lab: Lab) -> dict:
 
 
 def table(figures: list[Figure]) -> str:
-    rows = [("figure", "value", "goal", "", "note")]
+    rows = [("figure", "value", "floor", "ratio", "goal", "", "note")]
     for f in figures:
         value = "-" if f.value is None else f"{f.value:,} {f.unit}"
-        rows.append((f.label, value, f.goal, f.verdict, f.note))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        floor = "" if f.floor is None else f"{_round(f.floor):,} {f.unit}"
+        ratio = "" if f.ratio is None else f"{f.ratio:g}x"
+        rows.append((f.label, value, floor, ratio, f.goal, f.verdict, f.note))
+    columns = len(rows[0]) - 1
+    widths = [max(len(r[i]) for r in rows) for i in range(columns)]
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:columns])) + "  " + row[-1])
         if index == 0:
-            lines.append("-" * (sum(widths) + 8 + 30))
+            lines.append("-" * (sum(widths) + 2 * columns + 30))
     return "\n".join(lines)
+
+
+def _round(number: float) -> float:
+    return round(number) if abs(number) >= 100 else round(number, 2)
 
 
 def main(argv: list[str] | None = None) -> int:
