@@ -31,8 +31,9 @@ serve:
 test: system-test venv-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# SCALE=100k: the world ten times the demo's (generated once into bench/data/, several minutes)
 bench: system-test venv-test
-	$(BIN)/python bench/run.py --out bench/results.json
+	$(BIN)/python bench/run.py $(if $(SCALE),--scale $(SCALE) --out bench/results-$(SCALE).json,--out bench/results.json)
 
 # Installs only what is missing, so a second run is quick and needs no network.
 system-run:
