@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 # The KI-combination step lives in combine.py; its names stay importable from here.
+from crisis_ct.scoring.follow_ups import follow_up_answers, follow_ups_from_json
 from crisis_ct.scoring.combine import (  # noqa: F401
     RISK_PHASE, IndicatorResult, combine_indicator, ki_reading,
 )
@@ -77,6 +78,9 @@ class SiteScore:
     assessment_date: date  # latest interview date of the round
     submission_ids: tuple[int, ...]
     catalogue_version: str
+    # Follow-up id -> choices any KI of the round made (crisis_ct.scoring.follow_ups): never
+    # scored, read by mitigation rules (M26's REC_OFFERS_TYPES includes travel_transport).
+    follow_ups: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         return {
@@ -95,6 +99,7 @@ class SiteScore:
             "assessment_date": self.assessment_date.isoformat(),
             "submission_ids": list(self.submission_ids),
             "catalogue_version": self.catalogue_version,
+            "follow_ups": {key: list(codes) for key, codes in self.follow_ups.items()},
         }
 
     @classmethod
@@ -115,6 +120,7 @@ class SiteScore:
             assessment_date=date.fromisoformat(data["assessment_date"]),
             submission_ids=tuple(data["submission_ids"]),
             catalogue_version=data["catalogue_version"],
+            follow_ups=follow_ups_from_json(data.get("follow_ups")),
         )
 
 
@@ -218,6 +224,13 @@ def _site_verdict(results: Sequence[IndicatorResult], phases: Mapping[str, int |
     return _Verdict(phase, _in_catalogue_order(drivers, results), tuple(rules))
 
 
+def site_phase_of(results: Sequence[IndicatorResult]) -> int | None:
+    """The site phase these indicator results give (score_site's rules without the round,
+    confidence and recency): task generation asks it of a site's results without its
+    unconfirmed signals, to see what the site is once those are set aside."""
+    return _site_verdict(results, domain_phases(results)).phase
+
+
 def _in_catalogue_order(ids: set[str], results: Sequence[IndicatorResult]) -> tuple[str, ...]:
     return tuple(r.indicator_id for r in results if r.indicator_id in ids)
 
@@ -311,4 +324,5 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         assessment_date=assessment_date,
         submission_ids=tuple(i.submission_id for i in used),
         catalogue_version=catalogue.version,
+        follow_ups=follow_up_answers(catalogue, used),
     )
