@@ -204,7 +204,7 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
     """Score the named admin areas (all of the operation's when None)."""
     now = now or utcnow()
     # Only the columns the roll-up uses: whole AdminArea rows would load every polygon.
-    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode)
+    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode, AdminArea.level)
              .where(AdminArea.operation_id == operation_id).order_by(AdminArea.id))
     if pcodes is not None:
         if not pcodes:
@@ -243,7 +243,7 @@ def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaS
 
     tasks.generate(session, [
         tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id,
-                           assessment_date=evidence_dates.get(area.id))
+                           assessment_date=evidence_dates.get(area.id), admin_level=area.level)
         for (area, score), score_id in zip(scored, ids)], now=now)
 
 

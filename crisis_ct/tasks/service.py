@@ -64,8 +64,9 @@ def site_facts(score: SiteScore, *, site_type: str, now: datetime) -> Facts:
     return replace(facts, confirmed=confirmed)
 
 
-def area_facts(score: AreaScore) -> Facts:
-    return Facts(scope="admin_area", area_phase=score.phase, hotspot=score.hotspot, confidence=score.confidence)
+def area_facts(score: AreaScore, admin_level: int | None = None) -> Facts:
+    return Facts(scope="admin_area", area_phase=score.phase, hotspot=score.hotspot, confidence=score.confidence,
+                 admin_level=admin_level)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,12 @@ def site_scoring(*, site_id: int, operation_id: int, score: SiteScore, score_id:
 
 
 def area_scoring(*, admin_area_id: int, operation_id: int, score: AreaScore, score_id: int | None,
-                 assessment_date: date | None = None) -> PlaceScoring:
+                 assessment_date: date | None = None, admin_level: int | None = None) -> PlaceScoring:
     """`assessment_date`: the newest assessment among the area's assessed sites. Without it a
     verified area task (M03) would come back at the next re-score: only evidence newer than
     its closing re-opens it."""
-    return PlaceScoring("admin_area", admin_area_id, operation_id, area_facts(score), score_id, assessment_date)
+    return PlaceScoring("admin_area", admin_area_id, operation_id, area_facts(score, admin_level), score_id,
+                        assessment_date)
 
 
 def generate_for_site(session: Session, *, site_id: int, score: SiteScore, score_id: int | None,
@@ -106,11 +108,12 @@ def generate_for_site(session: Session, *, site_id: int, score: SiteScore, score
 
 def generate_for_area(session: Session, *, admin_area_id: int, score: AreaScore, score_id: int | None,
                       now: datetime, assessment_date: date | None = None) -> TaskPlan:
-    operation_id = session.scalar(sa.select(AdminArea.operation_id).where(AdminArea.id == admin_area_id))
-    if operation_id is None:
+    area = session.execute(sa.select(AdminArea.operation_id, AdminArea.level).where(AdminArea.id == admin_area_id)
+                           ).one_or_none()
+    if area is None:
         raise ValueError(f"no admin area with id {admin_area_id}")
-    scoring = area_scoring(admin_area_id=admin_area_id, operation_id=operation_id, score=score, score_id=score_id,
-                           assessment_date=assessment_date)
+    scoring = area_scoring(admin_area_id=admin_area_id, operation_id=area.operation_id, score=score,
+                           score_id=score_id, assessment_date=assessment_date, admin_level=area.level)
     return generate(session, [scoring], now=now)[0]
 
 

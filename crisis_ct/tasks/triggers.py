@@ -33,6 +33,7 @@ class Facts:
     domain_phases: Mapping[str, int | None] = field(default_factory=dict)
     area_phase: int | None = None
     hotspot: bool = False
+    admin_level: int | None = None  # of an admin area
     unconfirmed_signals: tuple[str, ...] = ()  # indicator ids of single-KI critical signals
     confirmed_signals: tuple[str, ...] = ()  # indicator ids of critical signals from >= 2 KIs
     confidence: str | None = None
@@ -131,6 +132,8 @@ def _fact_evidence(condition: FactCondition, facts: Facts) -> tuple[Evidence, ..
         return (Evidence("confidence", facts.scope, facts.confidence),)
     if key == "age_days_over" and facts.age_days is not None and facts.age_days > operand:
         return (Evidence("age_days", facts.scope, facts.age_days),)
+    if key == "admin_level_in" and facts.admin_level in operand:
+        return (Evidence("admin_level", "admin_area", facts.admin_level),)
     if key == "site_type_in" and facts.site_type in operand:
         return (Evidence("site_type", "site", facts.site_type),)
     return ()
