@@ -160,9 +160,9 @@ def test_area_fact_in_a_site_rule_is_rejected(tmp_path):
 
 
 def test_site_fact_in_an_area_rule_is_rejected(tmp_path):
-    error = load_broken(tmp_path, lambda d: rule(d, "M03")["trigger"]["any"].append(
+    error = load_broken(tmp_path, lambda d: rule(d, "M03")["trigger"]["all"][1]["any"].append(
         {"indicator": "POP_UASC", "is": "few"}))
-    assert (error.rule_id, error.field) == ("M03", "trigger.any[2]")
+    assert (error.rule_id, error.field) == ("M03", "trigger.all[1].any[2]")
 
 
 def test_escalation_to_a_lower_priority_is_rejected(tmp_path):
