@@ -159,6 +159,8 @@ def test_full_life_writes_history_and_audit_for_every_step(client, world, databa
         assert response.status_code == 200, (action, response.get_json())
     body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
     assert body["status"] == "verified"
+    with database.session() as session:  # only evidence newer than this re-opens the rule there
+        assert session.get(MitigationTask, task_id).closed_at is not None
     actions = [h["action"] for h in body["history"]]
     assert actions == ["created", "claimed", "renewed", "progressed", "completed", "rejected", "claimed",
                        "progressed", "completed", "verified"]

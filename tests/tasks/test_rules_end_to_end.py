@@ -134,3 +134,26 @@ def test_m26_fires_on_the_travel_offer_follow_up_and_names_it(client, world, dat
         evidence = session.scalar(sa.select(TaskSite.evidence).join(
             MitigationTask, MitigationTask.id == TaskSite.task_id).where(MitigationTask.rule_id == "M26"))
     assert {"kind": "indicator", "id": "REC_OFFERS_TYPES", "value": ["travel_transport"]} in evidence
+
+
+def test_a_verified_area_task_is_not_created_again_by_the_next_submission_in_the_area(client, world, database):  # noqa: F811
+    # Issue 12, item 6: area scorings now carry their newest assessment date, so a verified M03
+    # comes back only with evidence newer than its verification.
+    maker = SubmissionMaker()
+    for site in (CAMP, "S3"):
+        interview(client, world, maker, site, WITNESSES["M03"], age_days=15)
+    drain(database)
+    with database.session() as session:
+        session.execute(sa.update(MitigationTask).where(MitigationTask.rule_id == "M03")
+                        .values(status="verified", closed_at=utcnow() - timedelta(days=10)))
+
+    def m03() -> list[str]:
+        with database.session() as session:
+            return list(session.scalars(sa.select(MitigationTask.status).where(MitigationTask.rule_id == "M03")
+                                        .order_by(MitigationTask.id)))
+    interview(client, world, maker, "S2", {}, age_days=12)  # assessed before the verification
+    drain(database)
+    assert m03() == ["verified"]
+    interview(client, world, maker, "S2", {}, age_days=3)  # newer: the hot-spot is still there
+    drain(database)
+    assert m03() == ["verified", "open"]
