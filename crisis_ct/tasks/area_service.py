@@ -83,11 +83,12 @@ class AreaBatch:
             if plan is not None:
                 plans.append(plan)
         if plans:
-            _Writer(session, self.catalogue, self.now, self._operation_of(plans, tasks)).write(plans)
+            _Writer(session, self.catalogue, self.now, self._operations()).write(plans)
         return plans
 
-    def _operation_of(self, plans: Sequence[AreaTaskPlan], tasks) -> dict[int, int]:
-        """area id -> operation id, from the sites that triggered a task there."""
+    def _operations(self) -> dict[int, int]:
+        """area id -> operation id, from the sites that triggered a task there (a task is
+        created only where a site triggered it)."""
         operations: dict[int, int] = {}
         for (area_id, _), hits in self.hits.items():
             for site_id in hits:
@@ -136,18 +137,12 @@ class _Writer:
         existing = [plan for plan in plans if plan.task_id is not None]
         self._list_rows(created, existing)
         self._update_tasks(existing)
-        touched = [task_id for task_id, _ in created] + [plan.task_id for plan in existing]
-        self._settle(touched, {plan.task_id: plan for plan in existing})
+        # A created task's count is its evidence already; only lists that changed need one.
+        self._settle([plan.task_id for plan in existing if plan.add or plan.remove])
         if self.history or created:
             history.write_generated(self.session, GENERATOR, self.history, at=self.now, created=[
-                (self._place(plan.area_id, task_id), task_id, plan.rule_id, plan.priority)
-                for task_id, plan in created])
-
-    def _place(self, area_id: int, task_id) -> tuple:
-        return ("admin_area", area_id, self.operations.get(area_id, self._task_operation(task_id)), None)
-
-    def _task_operation(self, task_id) -> int:
-        return self.session.scalar(sa.select(_TASKS.c.operation_id).where(_TASKS.c.id == task_id))
+                (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id,
+                 plan.priority) for task_id, plan in created])
 
     def _create(self, plans: Sequence[AreaTaskPlan]) -> list[tuple[int, AreaTaskPlan]]:
         if not plans:
@@ -192,6 +187,7 @@ class _Writer:
 
     def _update_tasks(self, plans: Sequence[AreaTaskPlan]) -> None:
         current = {row.id: row for row in self._rows([plan.task_id for plan in plans])}
+        updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
         for plan in plans:
             task = current[plan.task_id]
             values: dict = {"updated_at": self.now}
@@ -205,19 +201,28 @@ class _Writer:
             if plan.add or plan.remove:
                 self._event(task, "sites_changed", {"added": [hit.site_id for hit in plan.add],
                                                     "removed": list(plan.remove)})
-            self.session.execute(sa.update(_TASKS).where(_TASKS.c.id == plan.task_id).values(**values))
+            updates[tuple(sorted(values))].append({"b_id": plan.task_id, **values})
+        self._execute_updates(updates)
 
-    def _settle(self, task_ids: Sequence, plans: dict) -> None:
+    def _execute_updates(self, updates: dict[tuple, list[dict]]) -> None:
+        for columns, rows in updates.items():
+            self.session.execute(sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
+                {name: sa.bindparam(name) for name in columns}), rows)
+
+    def _settle(self, task_ids: Sequence) -> None:
         """Each changed task's site count in its evidence; a task left without sites is closed
         as the state machine allows (area_tasks.closing_action)."""
+        if not task_ids:
+            return
         counts = dict(self.session.execute(
             sa.select(_SITES.c.task_id, sa.func.count()).where(_SITES.c.task_id.in_(list(task_ids)))
-            .group_by(_SITES.c.task_id)).all()) if task_ids else {}
+            .group_by(_SITES.c.task_id)).all())
+        updates: dict[tuple, list[dict]] = defaultdict(list)
+        empty = {row.id: row for row in self._rows([task_id for task_id in task_ids if not counts.get(task_id)])}
         for task_id in task_ids:
-            count = counts.get(task_id, 0)
-            values: dict = {"evidence": sites_evidence(count)}
-            if count == 0:
-                task = self._rows([task_id])[0]
+            values: dict = {"evidence": sites_evidence(counts.get(task_id, 0))}
+            task = empty.get(task_id)
+            if task is not None:
                 action = closing_action(task.status)
                 if action == "cancel":
                     values.update(status=states.CANCELLED, closed_at=self.now)
@@ -225,7 +230,8 @@ class _Writer:
                 elif action == "review" and not (task.needs_review and task.review_reason == NO_SITES_LEFT):
                     values.update(needs_review=True, review_reason=NO_SITES_LEFT)
                     self._event(task, "flagged_for_review", {"reason": NO_SITES_LEFT})
-            self.session.execute(sa.update(_TASKS).where(_TASKS.c.id == task_id).values(**values))
+            updates[tuple(sorted(values))].append({"b_id": task_id, **values})
+        self._execute_updates(updates)
 
     def _rows(self, task_ids: Sequence) -> list:
         if not task_ids:
