@@ -2,7 +2,9 @@
 `generate_for_area` right after storing a new score, in the same transaction.
 
 The pure planner (crisis_ct.tasks.generation) decides; this module reads the place's tasks,
-applies the plan and writes history and audit rows. Duplicates are impossible even if two
+applies the plan and writes history and audit rows. Hits of rules that make one task per
+admin area (`task_per: admN`) go to crisis_ct.tasks.area_service instead, which keeps that
+area's task and its list of sites. Duplicates are impossible even if two
 scorings of one place race: the partial unique index on (place_key, rule_id) refuses the
 second insert and that scoring transaction rolls back.
 """
