@@ -24,7 +24,7 @@ from crisis_ct.scoring.area import AreaScore
 from crisis_ct.scoring.rules import SiteScore
 from crisis_ct.scoring.rules import domain_phases, site_phase_of
 from crisis_ct.tasks import area_service, history, rule_texts, states
-from crisis_ct.tasks.area_service import AreaBatch, evidence_json  # noqa: F401 (evidence_json: public here too)
+from crisis_ct.tasks.area_service import AreaBatch, evidence_json
 from crisis_ct.tasks.area_tasks import SiteHit
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
