@@ -70,12 +70,13 @@ def generation(lab: Lab) -> list[Figure]:
     from crisis_ct.scoring.models import SiteRiskScore
     from crisis_ct.scoring.rules import SiteScore
     from crisis_ct.tasks import service
+    from crisis_ct.tasks.board_figures import board_figures
     from crisis_ct.tasks.models import MitigationTask
 
     url = lab.copy_database(lab.scored(), "taskgen")
     database = Database(url)
     with database.engine.begin() as connection:
-        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_tasks")
+        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_task_sites, mitigation_tasks")
         connection.exec_driver_sql("DELETE FROM audit_events WHERE action = 'tasks.generated'")
     service.catalogues()
     with database.session() as session:
@@ -100,10 +101,12 @@ def generation(lab: Lab) -> list[Figure]:
         session.commit()
         batched_s = time.perf_counter() - started
         tasks = session.scalar(sa.select(sa.func.count()).select_from(MitigationTask))
+        # Site tasks only here (areas are not re-scored): the board as the sites make it.
+        board = board_figures(session, scores[0][2]) if scores else None
     floor_s = copy_write_seconds(lab.dsn("taskgen"), written_rows(lab.dsn("taskgen"), before))
 
     with database.engine.begin() as connection:
-        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_tasks")
+        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_task_sites, mitigation_tasks")
     step = max(1, all_sites // PER_SITE_SAMPLE)
     sample = scores[::step][:PER_SITE_SAMPLE]
     with database.session() as session:
@@ -124,6 +127,21 @@ def generation(lab: Lab) -> list[Figure]:
         info("task_generation_per_site_ms", "  one site at a time (generate_for_site), per site",
              round(per_site_s * 1000 / len(sample), 2), "ms",
              note=f"every {step}th site ({len(sample):,} sites, {per_site_s:.1f} s), each its own call; commit once"),
+        *board_figure_lines(board),
+    ]
+
+
+def board_figure_lines(board) -> list[Figure]:
+    """Issue 12's task-board figures (crisis_ct.tasks.board_figures) for the 10,000-site world."""
+    if board is None:
+        return []
+    return [
+        info("task_board_open_per_site", "  open tasks per assessed site (demo goal <= 3)",
+             round(board.open_per_assessed_site, 2), "tasks",
+             note=f"{board.open_tasks:,} open tasks, {board.assessed_sites:,} assessed sites (site rules; "
+                  "M03 comes with the area re-score)", detail=board.to_dict()),
+        info("task_board_p1_outside", "  P1 tasks outside phase >= 4 / confirmed critical sites (goal 0)",
+             board.p1_outside_urgent_sites, "tasks", note=f"of {board.p1_open_tasks:,} open P1 tasks"),
     ]
 
 

@@ -166,6 +166,12 @@ class Catalogue:
         submission reader always did)."""
         return {indicator.name: indicator.id for indicator in self.indicators}
 
+    @cached_property
+    def follow_up_id_by_name(self) -> dict[str, str]:
+        """Kobo question name of each non-scored follow-up (an indicator's `details`) -> the id
+        mitigation rules give it: the name upper-cased (rec_offers_types -> REC_OFFERS_TYPES)."""
+        return {detail.name: detail.name.upper() for indicator in self.indicators for detail in indicator.details}
+
     def get(self, indicator_id: str) -> Indicator:
         indicator = self.indicator_by_id.get(indicator_id)
         if indicator is not None:

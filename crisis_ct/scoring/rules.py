@@ -43,6 +43,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 # The KI-combination step lives in combine.py; its names stay importable from here.
+from crisis_ct.scoring.follow_ups import follow_up_answers, follow_ups_from_json
 from crisis_ct.scoring.combine import (  # noqa: F401
     RISK_PHASE, IndicatorResult, combine_indicator, ki_reading,
 )
@@ -93,6 +94,9 @@ class SiteScore:
     # Set when a newer round could not stand alone and this older one still counts:
     # {"submission_ids", "assessment_date", "newer_submission_ids", "reason": {en, fr}}.
     previous_round: Mapping | None = field(default=None, hash=False)
+    # Follow-up id -> choices any KI of the round made (crisis_ct.scoring.follow_ups): never
+    # scored, read by mitigation rules (M26's REC_OFFERS_TYPES includes travel_transport).
+    follow_ups: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         return {
@@ -112,6 +116,7 @@ class SiteScore:
             "submission_ids": list(self.submission_ids),
             "catalogue_version": self.catalogue_version,
             "previous_round": self.previous_round,
+            "follow_ups": {key: list(codes) for key, codes in self.follow_ups.items()},
         }
 
     @classmethod
@@ -133,6 +138,7 @@ class SiteScore:
             submission_ids=tuple(data["submission_ids"]),
             catalogue_version=data["catalogue_version"],
             previous_round=data.get("previous_round"),  # absent from scores stored before 2026-12
+            follow_ups=follow_ups_from_json(data.get("follow_ups")),
         )
 
 
@@ -220,6 +226,13 @@ def _site_verdict(results: Sequence[IndicatorResult], phases: Mapping[str, int |
         drivers.update(r.indicator_id for r in results
                        if r.domain in lead and r.phase is not None and r.phase >= phase)
     return _Verdict(phase, _in_catalogue_order(drivers, results), tuple(rules))
+
+
+def site_phase_of(results: Sequence[IndicatorResult]) -> int | None:
+    """The site phase these indicator results give (score_site's rules without the round,
+    confidence and recency): task generation asks it of a site's results without its
+    unconfirmed signals, to see what the site is once those are set aside."""
+    return _site_verdict(results, domain_phases(results)).phase
 
 
 def _in_catalogue_order(ids: set[str], results: Sequence[IndicatorResult]) -> tuple[str, ...]:
@@ -331,4 +344,5 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         submission_ids=tuple(i.submission_id for i in used),
         catalogue_version=catalogue.version,
         previous_round=previous_round,
+        follow_ups=follow_up_answers(catalogue, used),
     )

@@ -41,13 +41,14 @@ def catalogue() -> Catalogue:
 
 def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
                        answers: dict) -> KiInterview:
-    # Look up the ~40 indicator questions rather than walk every stored answer (~60);
-    # the order of `values` does not matter to scoring.
+    # Look up the ~40 indicator questions (and their few follow-ups, which mitigation rules
+    # read) rather than walk every stored answer (~60); the order of `values` does not matter.
     values = {}
-    for name, indicator_id in cat.indicator_id_by_name.items():
-        value = answers.get(name, _ABSENT)
-        if value is not _ABSENT:
-            values[indicator_id] = tuple(value) if isinstance(value, list) else value
+    for names in (cat.indicator_id_by_name, cat.follow_up_id_by_name):
+        for name, indicator_id in names.items():
+            value = answers.get(name, _ABSENT)
+            if value is not _ABSENT:
+                values[indicator_id] = tuple(value) if isinstance(value, list) else value
     return KiInterview(submission_id, assessment_date, ki_sex, values)
 
 
@@ -230,6 +231,7 @@ def rescore_aged(session: Session, now: datetime | None = None) -> int:
 class _SiteLine:
     pcodes: tuple[str | None, ...]
     site: SiteForArea
+    assessed_on: date | None = None
 
 
 def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as_of: date) -> list[_SiteLine]:
@@ -251,7 +253,8 @@ def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as
             if recency is None:
                 recency = recency_by_date[assessed_on] = recency_of(
                     assessed_on, as_of, settings.current_days, settings.expired_days)
-        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence)))
+        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence),
+                               assessed_on))
     return lines
 
 
@@ -260,7 +263,7 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
     """Score the named admin areas (all of the operation's when None)."""
     now = now or utcnow()
     # Only the columns the roll-up uses: whole AdminArea rows would load every polygon.
-    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode)
+    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode, AdminArea.level)
              .where(AdminArea.operation_id == operation_id).order_by(AdminArea.id))
     if pcodes is not None:
         if not pcodes:
@@ -271,17 +274,21 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
         return 0
     lines = _site_lines(session, operation_id, pcodes, now.date())
     members: dict[str, list[SiteForArea]] = defaultdict(list)
+    newest: dict[str, date] = {}  # the newest assessment of an area's assessed sites: its evidence date
     for line in lines:
         for pcode in line.pcodes:
             if pcode:
                 members[pcode].append(line.site)
+                if line.site.assessed and line.assessed_on and line.assessed_on > newest.get(pcode, date.min):
+                    newest[pcode] = line.assessed_on
     settings = catalogue().settings
     scored = [(area, score_area(settings, members.get(area.pcode, []))) for area in areas]
-    _store_area_scores(session, scored, now)
+    _store_area_scores(session, scored, now, {area.id: newest.get(area.pcode) for area in areas})
     return len(scored)
 
 
-def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime) -> None:
+def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime,
+                       evidence_dates: dict[int, date | None]) -> None:
     _mark_not_current(session, AdminAreaRiskScore.__table__.c.admin_area_id, [area.id for area, _ in scored])
     version = catalogue().version
     rows = [{
@@ -294,7 +301,8 @@ def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaS
     from crisis_ct.tasks import service as tasks
 
     tasks.generate(session, [
-        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id)
+        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id,
+                           assessment_date=evidence_dates.get(area.id), admin_level=area.level)
         for (area, score), score_id in zip(scored, ids)], now=now)
 
 

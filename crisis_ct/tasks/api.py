@@ -16,7 +16,7 @@ from crisis_ct.accounts.models import Membership, ROLE_RANK, User
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.db import committed_retrying_once
 from crisis_ct.errors import ApiError
-from crisis_ct.tasks import claims, queries
+from crisis_ct.tasks import claims, queries, task_sites
 from crisis_ct.tasks.claims import Acting, TaskActionError
 from crisis_ct.tasks.models import MitigationTask
 from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, TasksQuery
@@ -70,7 +70,9 @@ def claim_task(body=None, task_id: int = 0):
         terms=claim_terms(), max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
         returning=queries.returned_columns(), commit=True))
     if row is not None:
-        return jsonify(queries.returned_task_json(row, now=now))
+        item = queries.returned_task_json(row, now=now)
+        task_sites.attach_sites(session, [item])  # a query for area tasks only
+        return jsonify(item)
     principal, task, now = _expert_context(task_id)
     return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=claim_hours(task),
                                          max_active=current_app.config["MAX_ACTIVE_CLAIMS"],

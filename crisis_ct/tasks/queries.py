@@ -13,7 +13,7 @@ from crisis_ct.accounts.models import User
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.spatial import spatial_sql
-from crisis_ct.tasks import states
+from crisis_ct.tasks import states, task_sites
 from crisis_ct.tasks.history import CREATED_EVENT
 from crisis_ct.tasks.claims import is_held
 from crisis_ct.tasks.models import MitigationRuleText, MitigationTask, TaskHistory
@@ -41,7 +41,7 @@ def _priority_order(priorities: Sequence[str]) -> sa.ColumnElement[int]:
 
 def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilters, *,
                priorities: Sequence[str], now: datetime, limit: int, offset: int) -> tuple[int, list[dict]]:
-    area = aliased(AdminArea)
+    area = AdminArea  # an area task's place (its own polygon for `near`)
     distance = None
     query = (sa.select(TASK, Site, area, Operation.code)
              .join(Operation, Operation.id == TASK.operation_id)
@@ -57,23 +57,30 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
     if filters.languages:
         query = query.where(TASK.operation_id.in_(_operations_using(session, operation_ids, filters.languages)))
     if filters.site_id:
-        query = query.where(Site.site_code == filters.site_id)
+        # The site's own tasks and the area tasks that list it.
+        query = query.where(sa.or_(Site.site_code == filters.site_id,
+                                   TASK.id.in_(task_sites.listing_site(filters.site_id))))
     if filters.pcode:
         query = query.where(sa.or_(Site.adm1_pcode == filters.pcode, Site.adm2_pcode == filters.pcode,
-                                   Site.adm3_pcode == filters.pcode, area.pcode == filters.pcode))
+                                   Site.adm3_pcode == filters.pcode, area.pcode == filters.pcode,
+                                   TASK.id.in_(task_sites.listing_site_in(filters.pcode))))
     if filters.needs_review is not None:
         query = query.where(TASK.needs_review == filters.needs_review)
     order = [_priority_order(priorities), TASK.due_at, TASK.id]
     if filters.near is not None:
-        # Only site tasks have a point; area tasks cannot be "near".
+        # A site task is where its site is; an area task is its admin area (distance 0 from
+        # anywhere inside it), so an expert in a district sees the district's campaigns.
         builder = spatial_sql(session)
         lon, lat = filters.near
-        distance = builder.distance_m(Site.geom, lon, lat).label("distance_m")
+        distance = sa.func.coalesce(builder.distance_m(Site.geom, lon, lat),
+                                    builder.distance_m(area.geom, lon, lat)).label("distance_m")
         query = query.add_columns(distance)
         if filters.within_km is not None:
-            query = query.where(builder.within_m(Site.__table__, Site.geom, lon, lat, filters.within_km * 1000))
+            metres = filters.within_km * 1000
+            query = query.where(sa.or_(builder.within_m(Site.__table__, Site.geom, lon, lat, metres),
+                                       builder.within_m(area.__table__, area.geom, lon, lat, metres)))
         else:
-            query = query.where(Site.geom.is_not(None))
+            query = query.where(sa.or_(Site.geom.is_not(None), area.geom.is_not(None)))
         order = [distance, *order]
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
@@ -86,6 +93,7 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
         if distance is not None:
             item["distance_km"] = round(row[4] / 1000, 3)
         items.append(item)
+    task_sites.attach_sites(session, items, limit=task_sites.LIST_SITES)
     return total, items
 
 
@@ -151,6 +159,7 @@ def one_task_json(session: Session, task_id: int, *, now: datetime, with_history
     admin_area = _AreaPart(row[6]) if row[6] is not None else None
     holder = _HolderPart(row[8], row[9]) if row[8] is not None and is_held(task, now) else None
     item = task_json(task, site=site, admin_area=admin_area, operation_code=row[7], holder=holder, now=now)
+    task_sites.attach_sites(session, [item])
     if with_history:
         item["history"] = task_history(session, task)
     return item

@@ -49,6 +49,7 @@ TASK_HISTORY_LABELS = {
     "escalated": _l("Priority raised"),
     "flagged_for_review": _l("Flagged for review"),
     "review_cleared": _l("Review flag cleared"),
+    "sites_changed": _l("Sites added or removed"),
 }
 
 # Role categories only (forms/form_frame.yaml, list ki_role): never a person.
