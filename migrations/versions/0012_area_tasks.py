@@ -11,7 +11,7 @@ evidence newer than its closing (issue 12, item 6). Tasks closed before this mig
 their last update, which is when they were closed (a final task is never updated again).
 
 Revision ID: 0012_area_tasks
-Revises: 0008_score_compression
+Revises: 0011_scoring_trust
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0012_area_tasks"
-down_revision = "0008_score_compression"
+down_revision = "0011_scoring_trust"
 branch_labels = None
 depends_on = None
 

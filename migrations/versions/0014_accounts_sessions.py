@@ -2,14 +2,14 @@
 operation, server-side web sessions, and atomic sign-in counters.
 
 Revision ID: 0014_accounts_sessions
-Revises: 0011_scoring_trust
+Revises: 0012_area_tasks
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_accounts_sessions"
-down_revision = "0011_scoring_trust"
+down_revision = "0012_area_tasks"
 branch_labels = None
 depends_on = None
 
