@@ -99,12 +99,13 @@ def sync_asset(database: Database, asset_uid: str, client: KoboClient, *,
     # would store the same new submissions side by side and one would fail on the duplicate.
     with advisory_lock(database.engine, f"crisis_ct.kobo.sync:{asset_uid}", wait=True):
         return _sync_asset(database, asset_uid, client, catch_up_days=catch_up_days,
-                           match_distance_m=match_distance_m, now=now, page_size=page_size, progress=progress)
+                           match_distance_m=match_distance_m, now=now, page_size=page_size, progress=progress,
+                           check_deletions=check_deletions)
 
 
 def _sync_asset(database: Database, asset_uid: str, client: KoboClient, *, catch_up_days: float,
                 match_distance_m: float, now: datetime | None, page_size: int,
-                progress: Callable[[int], None] | None) -> SyncResult:
+                progress: Callable[[int], None] | None, check_deletions: bool) -> SyncResult:
     now = now or utcnow()
     result = SyncResult(asset_uid)
     review = ReviewTally()
