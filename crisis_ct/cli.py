@@ -26,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("crisis_ct.tasks.cli:tasks_group", "Mitigation tasks and their claims."),
     "tokens": ("crisis_ct.accounts.cli:tokens_group", "API tokens (only a hash is stored; a token is shown once)."),
     "users": ("crisis_ct.accounts.cli:users_group", "People: their roles, profiles, passwords and access."),
-    "worker": ("crisis_ct.worker:worker_command", "Re-score queued sites and release expired claims, until stopped."),
+    "worker": ("crisis_ct.worker:worker_command",
+               "Run the scheduled jobs (queue re-scoring, claim expiry, Kobo sync, daily re-score) until stopped."),
 }
 
 
