@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.languages import LANGUAGES
 from crisis_ct.products import DISCLAIMER
 from crisis_ct.schemas import OperationQuery
 from crisis_ct.scoring import reads
@@ -19,7 +20,7 @@ blueprint = Blueprint("scoring", __name__, url_prefix="/api/v1", description="Tr
 
 
 class LangQuery(Schema):
-    lang = fields.String(validate=validate.OneOf(["en", "fr"]))
+    lang = fields.String(validate=validate.OneOf(LANGUAGES))
 
 
 def _site(site_code: str, operation: str | None, min_role: str) -> Site:
