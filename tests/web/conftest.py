@@ -105,6 +105,14 @@ def viewer(seed, operation, client):
 
 
 @pytest.fixture
+def expert(seed, operation, client):
+    """Signed in as an expert: site-level results (viewers see admin-level ones only)."""
+    seed.member("expert@example.org", "expert", operation)
+    sign_in(client, "expert@example.org")
+    return client
+
+
+@pytest.fixture
 def coordinator(seed, operation, client):
     seed.member("coord@example.org", "coordinator", operation)
     sign_in(client, "coord@example.org")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from crisis_ct.kobo.operations import pending_quarantine
+from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
@@ -25,7 +26,9 @@ def dashboard():
     session = db_session()
     rows, total = dashboard_data.phase_rows(session, principal, page_language())
     mitigation, _ = catalogues()
-    counts = dashboard_data.task_counts(session, principal.operation_ids("viewer"), utcnow())
+    operation_ids = principal.operation_ids("viewer")
+    counts = dashboard_data.task_counts(session, operation_ids, utcnow(),
+                                        admin_level_only=split_by_audience(principal, operation_ids)[1])
     coordinator_ops = principal.operation_ids("coordinator")
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
                "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
