@@ -23,7 +23,7 @@ PARTNER_HISTORY_FIELDS = ("at", "action", "from_status", "to_status")
 # falls under the small-site rule.
 PLACE_LEVEL_EVIDENCE = frozenset({"domain", "site_phase", "area_phase", "hotspot", "confidence", "age_days",
                                   "site_type"})
-AREA_SCOPE = "area"
+AREA_SCOPE = "admin_area"  # MitigationTask.scope of an area task
 SYSTEM_ACTORS = frozenset({GENERATOR.label})  # actors partners may see: no person
 
 
