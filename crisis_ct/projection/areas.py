@@ -2,7 +2,13 @@
 page, the dashboard, and exports). Experts and above see the stored summary; partners see
 the admin-level figures of §4.3: a phase only where at least 3 sites were assessed, counts of
 1–2 as "<3" with complementary suppression, people rounded to 10, percentages only over 5 or
-more sites and only when no count behind them is hidden."""
+more sites and only when no count behind them is hidden.
+
+Counts per phase (sites and people) are shown to partners for admin 1 areas only: an admin 2
+area's cells and its parent's would give a hidden cell away by difference (the parent's count
+minus the siblings'), and suppression that holds across levels is an audit this module does not
+attempt. Below admin 1 partners see the phase, the hotspot flag, the confidence and how many
+sites were assessed."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -15,6 +21,7 @@ from crisis_ct.projection.audience import sees_site_level
 DESCRIPTIVE_KEYS = ("pcode", "level", "name", "name_en", "name_fr", "parent_pcode", "valid_on", "score_id",
                     "computed_at", "catalogue_version", "disclaimer")
 INSUFFICIENT = "insufficient_data"
+CELLS_LEVEL = 1  # the only admin level whose counts per phase partners see
 
 
 def area(principal: Principal, operation_id: int, summary: Mapping) -> dict:
@@ -49,7 +56,7 @@ def for_partners(summary: Mapping, *, also_hide: Sequence[str] = ()) -> dict:
         "pct_sites_3plus": None, "pct_sites_4plus": None,
     })
     cells = summary.get("sites_by_phase")
-    if not enough or cells is None:
+    if not enough or cells is None or summary.get("level", CELLS_LEVEL) != CELLS_LEVEL:
         return shown
     hidden_cells = counts.suppress_cells(cells, assessed, also_hide=also_hide)
     if hidden_cells is None:

@@ -73,10 +73,12 @@ def _recoverable_cells(cells: dict, total: int) -> list[str]:
     return [key for key, values in seen.items() if len(values) < 2]
 
 
-def _json_problems(body, world) -> list[str]:
+def _json_problems(body, world, cells_by_pcode: dict) -> list[str]:
     problems = []
     for path, value in _walk(body):
         where = "/".join(map(str, path))
+        if isinstance(value, dict) and isinstance(value.get("pcode"), str) and value.get("sites_by_phase"):
+            cells_by_pcode[value["pcode"]] = value["sites_by_phase"]
         if isinstance(value, dict):
             if any(value.get(key) in world.site_codes for key in ("site_id", "id")):
                 extra = set(value) - SITE_KEYS
@@ -135,6 +137,7 @@ def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world,
     people = [*world.people, *world.people.values()]
     failures: dict[str, list[str]] = {}
     seen_endpoints = set()
+    cells_by_pcode: dict[str, dict] = {}  # counts per phase a viewer saw, by area
     for endpoint, url in _urls(app, world):
         response = viewer.get(url)
         seen_endpoints.add(endpoint)
@@ -143,11 +146,19 @@ def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world,
         if endpoint not in CATALOGUE_ROUTES:
             problems += [f"indicator {i}" for i in indicator_ids if re.search(rf"\b{i}\b", text)]
         if response.is_json or (response.mimetype or "").endswith("json"):
-            problems += _json_problems(json.loads(text), world)
+            problems += _json_problems(json.loads(text), world, cells_by_pcode)
         elif response.mimetype == "text/html":
             problems += _html_problems(text, world, url)
         if problems:
             failures[f"{url} ({response.status_code})"] = problems
+    # Across responses: an area's hidden cell is not its parent's (or child's) shown cell minus
+    # the siblings' (P-codes nest by prefix).
+    for pcode, cells in cells_by_pcode.items():
+        if any(v in (SMALL, COMPLEMENT) for v in cells.values()):
+            related = [other for other in cells_by_pcode
+                       if other != pcode and (other.startswith(pcode) or pcode.startswith(other))]
+            if related:
+                failures[f"areas {pcode} and {related}"] = ["counts per phase shown at two nested levels"]
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)[:6000]
     # The enumeration reached the data routes (a renamed endpoint would otherwise pass silently).
     assert {"geography.list_sites", "geography.list_admin_areas", "scoring.area_risk", "tasks.list_tasks",
