@@ -17,7 +17,7 @@ from crisis_ct.scoring.service import catalogue, score_all
 from crisis_ct.tasks.models import MitigationTask
 from tests.conftest import auth
 from tests.support.kobo_world import SITE_LOCATIONS, SITE_TYPES, SubmissionMaker, build_world
-from tests.web.conftest import sign_in
+from tests.web.conftest import signed_in_client
 
 # (site_id, name, type, lat, lon, individuals, households); admin 3 squares of tests/support/geo_fixtures.
 SITES = [
@@ -108,8 +108,4 @@ def projection_world(database, seed, tmp_path, app) -> ProjectionWorld:
 
 @pytest.fixture
 def signed_in_as(app, projection_world):
-    def make(email: str):
-        client = app.test_client()
-        sign_in(client, email)
-        return client
-    return make
+    return lambda email: signed_in_client(app, email)

@@ -148,16 +148,17 @@ def scored(database, seed, tmp_path):
     return world
 
 
+def signed_in_client(app, email: str):
+    """A fresh test client signed in as that person."""
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
 @pytest.fixture
 def signed_in(app, scored):
     """signed_in('a@example.org') -> a test client signed in as that person."""
-
-    def make(email: str):
-        client = app.test_client()
-        sign_in(client, email)
-        return client
-
-    return make
+    return lambda email: signed_in_client(app, email)
 
 
 def site_task_id(database, site_code: str = "S1", expertise: str = "CT") -> int:
