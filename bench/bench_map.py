@@ -19,8 +19,8 @@ DATA_PATHS = ("/api/",)  # what the page fetches as data, after it has loaded
 
 def _sign_in(page, base: str, lab: Lab) -> None:
     page.goto(f"{base}/login?next=/map")
-    page.fill("#email", lab.tokens.viewer_email)
-    page.fill("#password", lab.tokens.viewer_password)
+    page.fill("#email", lab.tokens.map_email)
+    page.fill("#password", lab.tokens.map_password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{base}/map*")
 

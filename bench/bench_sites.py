@@ -42,7 +42,7 @@ def sites_geojson(lab: Lab) -> list[Figure]:
 
     app = create_app({"DATABASE_URL": lab.url(lab.scored()), "SECRET_KEY": "bench"})
     client = app.test_client()
-    headers = {"Authorization": f"Bearer {lab.tokens.viewer}"}
+    headers = {"Authorization": f"Bearer {lab.tokens.map}"}  # site-level: with each site's risk
     response = client.get("/api/v1/sites", headers=headers)  # warm-up: connections, specs, caches
     if response.status_code != 200:
         raise RuntimeError(f"/api/v1/sites answered {response.status_code}: {response.data[:300]!r}")

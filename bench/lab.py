@@ -54,6 +54,11 @@ class Tokens:
     viewer_email: str = "viewer@bench.example.org"
     viewer_password: str = "bench viewer password"
     viewer: str = ""
+    # Site-level results (the sites GeoJSON with risk, the map's site markers) are for experts
+    # and above (crisis_ct.projection): the map and GeoJSON figures sign in as this expert.
+    map_email: str = "map.expert@bench.example.org"
+    map_password: str = "bench map expert password"
+    map: str = ""
     experts: tuple[str, ...] = ()
 
 
@@ -158,6 +163,7 @@ class Lab:
         self.tokens.submitter = member("kobo@bench.example.org", "submitter", password=None)
         self.tokens.coordinator = member("coord@bench.example.org", "coordinator", password=None)
         self.tokens.viewer = member(self.tokens.viewer_email, "viewer", password=self.tokens.viewer_password)
+        self.tokens.map = member(self.tokens.map_email, "expert", password=self.tokens.map_password)
         self.tokens.experts = tuple(
             member(f"expert{i:02d}@bench.example.org", "expert", password=None, expertise=every_tag)
             for i in range(EXPERTS))

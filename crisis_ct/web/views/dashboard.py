@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from crisis_ct.kobo.operations import pending_quarantine
 from crisis_ct.projection.audience import split_by_audience
+from crisis_ct.projection.submissions import sees_submissions
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
@@ -29,7 +30,8 @@ def dashboard():
     operation_ids = principal.operation_ids("viewer")
     counts = dashboard_data.task_counts(session, operation_ids, utcnow(),
                                         admin_level_only=split_by_audience(principal, operation_ids)[1])
-    coordinator_ops = principal.operation_ids("coordinator")
+    # Interviews and the quarantine: only where crisis_ct.projection.submissions shows them.
+    coordinator_ops = [op for op in operation_ids if sees_submissions(principal, op)]
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
                "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
     if coordinator_ops:
