@@ -174,6 +174,12 @@ def test_the_viewer_still_gets_the_admin_level_picture(projection_world, signed_
     one = viewer.get("/api/v1/admin-areas/XZ010102/risk").get_json()
     assert four["sites_assessed"] == 4 and four["status"] == "classified" and four["phase"] in (1, 2, 3, 4, 5)
     assert one["sites_assessed"] == SMALL and one["phase"] is None and one["sites_by_phase"] is None
+    # The map's GeoJSON says the same as the area endpoint (it said 1 site at 100 % beside "<3").
+    features = viewer.get("/api/v1/admin-areas?level=3").get_json()["features"]
+    one_on_map = next(f["properties"] for f in features if f["properties"]["pcode"] == "XZ010102")
+    assert one_on_map["sites_assessed"] == SMALL and one_on_map["pct_sites_4plus"] is None
+    history = viewer.get(f"/api/v1/tasks/{world.area_task_shown}").get_json()["history"]
+    assert [(h["actor"], h["comment"]) for h in history[-2:]] == [(None, None), (None, None)]
     listed = viewer.get("/api/v1/tasks").get_json()["items"]
     held = next(item for item in listed if item["id"] == world.area_task_shown)
     assert held["claim"]["holder"] is None and held["claim"]["expires_at"]
