@@ -94,8 +94,8 @@ def admin_area_feature_collection(session: Session, operation_ids: Sequence[int]
     geometry = (builder.simplified_geojson(table.c.geom, simplify) if simplify
                 else builder.as_geojson(table.c.geom))
     query = sa.select(
-        table.c.id, table.c.operation_id, table.c.pcode, table.c.level, table.c.name_en, table.c.name_fr, table.c.parent_pcode,
-        table.c.valid_on, geometry.label("geojson"),
+        table.c.id, table.c.operation_id, table.c.pcode, table.c.level, table.c.name_en, table.c.name_fr,
+        table.c.parent_pcode, table.c.valid_on, geometry.label("geojson"),
     ).where(table.c.operation_id.in_(list(operation_ids))).order_by(table.c.level, table.c.pcode)
     if level is not None:
         query = query.where(table.c.level == level)
