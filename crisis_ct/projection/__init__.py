@@ -7,7 +7,8 @@ history and submissions through these functions, never by choosing fields itself
   indicators, tasks) — "site level" (`audience.sees_site_level`);
 - viewers (cluster partners) see admin-level results only: area phases where at least three
   sites were assessed, counts of 1–2 sites as "<3" with complementary suppression so that no
-  total or percentage gives a hidden count away (`counts`, `areas`), where sites are but not
+  total or percentage gives a hidden count away, counts per phase at admin 1 only (`counts`,
+  `areas`), where sites are but not
   their risk (`sites`), area-level tasks without evidence, holders or comments (`tasks`), and
   no submissions (`submissions`);
 - for everyone, a site under 20 households shows its exploitation (E) domain as a domain
