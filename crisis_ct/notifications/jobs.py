@@ -1,0 +1,31 @@
+"""The notifications' scheduled jobs (crisis_ct.jobs.registry): finding what to tell whom,
+and mailing what is due."""
+from __future__ import annotations
+
+import os
+import socket
+
+from flask import current_app
+
+from crisis_ct.jobs.registry import JobContext, every, scheduled
+
+
+@scheduled("notifications.detect", every(minutes=1))
+def detect_events(context: JobContext) -> str | None:
+    from crisis_ct.notifications.detect import detect
+    from crisis_ct.notifications.rules import notification_rules
+
+    with context.database.session() as session:
+        created = detect(session, notification_rules(), context.now)
+    return f"{created} new notification(s)" if created else None
+
+
+# Every worker may mail at the same moment: each row is taken by one of them (delivery.py).
+@scheduled("notifications.send", every(seconds=15), exclusive=False)
+def send_emails(context: JobContext) -> str | None:
+    from crisis_ct.notifications.delivery import send_due
+    from crisis_ct.notifications.rules import notification_rules
+
+    result = send_due(context.database, current_app.config, notification_rules(),
+                      worker_id=f"{socket.gethostname()}:{os.getpid()}", should_stop=context.should_stop)
+    return result.line()
