@@ -132,5 +132,5 @@ def send_due(database: Database, config: Mapping, rules: NotificationRules, *, w
             deliver(server, message)
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{exc.__class__.__name__}: {exc}"
-        _finish(database, taken, worker_id, utcnow(), error, result)
+        _finish(database, taken, worker_id, now, error, result)
     return result

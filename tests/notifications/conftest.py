@@ -27,9 +27,9 @@ class World:
         with self.database.session() as session:
             return session.scalar(sa.select(User.id).where(User.email == email))
 
-    def prefer(self, email: str, **changes) -> None:
+    def prefer(self, who: str, /, **changes) -> None:
         with self.database.session() as session:
-            preferences.save(session, self.user_id(email), changes, now=NOW)
+            preferences.save(session, self.user_id(who), changes, now=NOW)
 
     def detect(self, now: datetime, since: datetime | None = None) -> int:
         with self.database.session() as session:
