@@ -55,3 +55,13 @@ def email_text(rules: NotificationRules, notifications: Sequence, language: str,
         body += [f"- {subject}", f"  {link}"]
     return (words["digest_subject"].format(count=len(lines)),
             "\n".join(body) + f"\n\n-- \n{footer}\n")
+
+
+def notification_json(rules: NotificationRules, row, language: str) -> dict:
+    """One notification as the API and the page show it to its own recipient."""
+    return {
+        "id": row.id, "kind": row.kind, "priority": row.priority,
+        "subject": subject_line(rules, row.kind, row.payload, language),
+        "link": (row.payload or {}).get("link"), "payload": row.payload,
+        "created_at": row.created_at.isoformat(), "read_at": row.read_at.isoformat() if row.read_at else None,
+    }

@@ -62,7 +62,7 @@ class NotificationPreference(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     in_app: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     email: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    delivery: Mapped[str] = mapped_column(sa.String(8), default="immediate")  # immediate | digest
+    delivery: Mapped[str] = mapped_column(sa.String(12), default="immediate")  # immediate | digest
     digest_hour: Mapped[int] = mapped_column(sa.SmallInteger, default=7)  # local time
     # Quiet hours as local "HH:MM" (start may be after end: across midnight); both or neither.
     quiet_start: Mapped[str | None] = mapped_column(sa.String(5))

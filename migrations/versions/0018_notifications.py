@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("in_app", sa.Boolean, nullable=False),
         sa.Column("email", sa.Boolean, nullable=False),
-        sa.Column("delivery", sa.String(8), nullable=False),
+        sa.Column("delivery", sa.String(12), nullable=False),
         sa.Column("digest_hour", sa.SmallInteger, nullable=False),
         sa.Column("quiet_start", sa.String(5)),
         sa.Column("quiet_end", sa.String(5)),
