@@ -2,6 +2,7 @@
 each notification is mailed once, whatever the retries and the number of workers."""
 from __future__ import annotations
 
+import smtplib
 import threading
 from datetime import timedelta
 
@@ -179,3 +180,16 @@ def test_a_worker_that_died_while_sending_leaves_its_rows_unsent_for_ever(world,
     _send(world, smtp, later(30))
     assert smtp.messages == []
     assert {r.email_status for r in world.rows()} == {"failed"}
+
+
+def test_no_password_crosses_a_connection_without_tls(smtp):
+    from crisis_ct.mail import build_message, deliver, parse_smtp_url
+
+    message = build_message({"MAIL_FROM": "crisis-ct@example.org"}, "cp@op1.org", "s", "b")
+    plain = smtp.url.replace("smtp://", "smtp://alice:secret@")
+    with pytest.raises(smtplib.SMTPException, match="without TLS"):
+        deliver(parse_smtp_url(plain), message)
+    # STARTTLS is required by default: a server that does not offer it gets nothing.
+    with pytest.raises(smtplib.SMTPException):
+        deliver(parse_smtp_url(smtp.url.replace("?starttls=off", "")), message)
+    assert smtp.messages == []
