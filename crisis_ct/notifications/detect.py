@@ -11,7 +11,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from crisis_ct.notifications import detect_tasks, detect_watch, preferences, store
-from crisis_ct.notifications.events import Event
+from crisis_ct.notifications.events import MAX_EVENTS_PER_KIND, Event
 from crisis_ct.notifications.models import NotificationScan
 from crisis_ct.notifications.recipients import Audience
 from crisis_ct.notifications.rules import NotificationRule, NotificationRules
@@ -31,6 +31,9 @@ DETECTORS: dict[str, Detector] = {
     "kobo_sync_failing": detect_watch.kobo_syncs_failing,
     "kobo_hook_failing": detect_watch.kobo_hooks_failing,
 }
+# Conditions that hold for a while, keyed by day: looked at in the first run of each hour,
+# not every minute (counting a day of submissions is not free).
+HOURLY_KINDS = frozenset({"quarantine_growing", "kobo_sync_failing", "kobo_hook_failing"})
 SCAN_NAME = "detect"
 # Rows written by a transaction that began before the last run can appear after it: each run
 # looks this far back again (their keys make the second look harmless).
@@ -47,6 +50,9 @@ def window_start(session: Session, rules: NotificationRules, now: datetime) -> d
 
 def detect(session: Session, rules: NotificationRules, now: datetime, *, since: datetime | None = None) -> int:
     """Stores the notifications for events in (since, now]; returns how many were new."""
+    scan = session.get(NotificationScan, SCAN_NAME)
+    hourly_due = scan is None or since is not None or (scan.scanned_until.date(), scan.scanned_until.hour) != (
+        now.date(), now.hour)
     since = window_start(session, rules, now) if since is None else since
     prefs: dict[int, preferences.Preferences] = {}
 
@@ -58,11 +64,12 @@ def detect(session: Session, rules: NotificationRules, now: datetime, *, since: 
     audience = Audience(session, preferences_of)
     rows = []
     for kind, rule in rules.rules.items():
-        for event in DETECTORS[kind](session, rule, since, now):
+        if kind in HOURLY_KINDS and not hourly_due:
+            continue
+        for event in DETECTORS[kind](session, rule, since, now)[:MAX_EVENTS_PER_KIND]:
             for user_id in audience.recipients(rule, event):
                 rows.append(store.notification_row(rule, event, user_id, preferences_of(user_id), now))
     created = store.record(session, rows)
-    scan = session.get(NotificationScan, SCAN_NAME)
     if scan is None:
         session.add(NotificationScan(name=SCAN_NAME, scanned_until=now))
     else:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.notifications.events import Event, task_facts
+from crisis_ct.notifications.events import MAX_EVENTS_PER_KIND, Event, task_facts
 from crisis_ct.notifications.rules import NotificationRule
 from crisis_ct.tasks import states
 from crisis_ct.tasks.models import MitigationTask, TaskHistory
@@ -20,12 +20,14 @@ TASK = MitigationTask
 def new_matching_tasks(session: Session, rule: NotificationRule, since: datetime, now: datetime) -> list[Event]:
     """Open tasks of the rule's priorities created in the window; recipients.py finds the
     experts whose expertise, languages and areas match."""
+    priorities = list(rule.settings["priorities"])
     ids = session.scalars(sa.select(TASK.id).where(
-        TASK.created_at > since, TASK.created_at <= now, TASK.status == states.OPEN,
-        TASK.priority.in_(list(rule.settings["priorities"])))).all()
-    return [Event(kind=rule.kind, key=f"{rule.kind}:task:{facts.task_id}", operation_id=facts.operation_id,
-                  payload=facts.payload, place=facts.place, expertise=facts.expertise)
-            for facts in task_facts(session, ids).values()]
+        TASK.created_at > since, TASK.created_at <= now, TASK.status == states.OPEN, TASK.priority.in_(priorities))
+        .order_by(TASK.priority, TASK.created_at.desc(), TASK.id).limit(MAX_EVENTS_PER_KIND)).all()
+    facts = task_facts(session, ids)
+    return [Event(kind=rule.kind, key=f"{rule.kind}:task:{task_id}", operation_id=facts[task_id].operation_id,
+                  payload=facts[task_id].payload, place=facts[task_id].place, expertise=facts[task_id].expertise)
+            for task_id in ids if task_id in facts]
 
 
 def claims_expiring(session: Session, rule: NotificationRule, since: datetime, now: datetime) -> list[Event]:
@@ -48,7 +50,8 @@ def _hours_text(hours: float) -> str:
 
 def _history(session: Session, action: str, since: datetime, now: datetime) -> list[TaskHistory]:
     return list(session.scalars(sa.select(TaskHistory).where(
-        TaskHistory.action == action, TaskHistory.at > since, TaskHistory.at <= now).order_by(TaskHistory.id)))
+        TaskHistory.action == action, TaskHistory.at > since, TaskHistory.at <= now)
+        .order_by(TaskHistory.id.desc()).limit(MAX_EVENTS_PER_KIND)))
 
 
 def _history_events(session: Session, rule: NotificationRule, action: str, since: datetime, now: datetime,

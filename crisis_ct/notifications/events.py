@@ -11,9 +11,13 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.geography.models import AdminArea
+from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.tasks.models import MitigationRuleText, MitigationTask
-from crisis_ct.geography.models import Site
+
+
+# A burst (a first scoring, an import) announces at most this many events of a kind per
+# detection run, the most urgent first; the pages show everything.
+MAX_EVENTS_PER_KIND = 200
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,14 @@ def task_facts(session: Session, task_ids: Iterable[int]) -> dict[int, TaskFacts
     wanted = {code for row in rows for code in (row.adm3_pcode or row.adm2_pcode or row.adm1_pcode, row.pcode)
               if code}
     areas = _areas_by_pcode(session, {row.operation_id for row in rows}, wanted)
-    facts = {}
+    facts, parents = {}, {}
     for row in rows:
         own = row.adm3_pcode or row.adm2_pcode or row.adm1_pcode if row.site_id is not None else row.pcode
         area = areas.get((row.operation_id, own)) if own else None
-        pcodes = {p for p in (row.adm1_pcode, row.adm2_pcode, row.adm3_pcode, row.pcode) if p}
-        place = Place(pcodes=_with_parents(session, row.operation_id, pcodes), site_id=row.site_id,
+        pcodes = frozenset(p for p in (row.adm1_pcode, row.adm2_pcode, row.adm3_pcode, row.pcode) if p)
+        if (row.operation_id, pcodes) not in parents:  # tasks share few places
+            parents[row.operation_id, pcodes] = _with_parents(session, row.operation_id, set(pcodes))
+        place = Place(pcodes=parents[row.operation_id, pcodes], site_id=row.site_id,
                       admin_area_id=row.admin_area_id)
         payload = {"title": dict(row.title), "area": area_label(area) if area else {"en": own or "", "fr": own or ""},
                    "priority": row.priority, "link": f"/tasks/{row.id}"}
