@@ -28,4 +28,7 @@ def send_emails(context: JobContext) -> str | None:
 
     result = send_due(context.database, current_app.config, notification_rules(),
                       worker_id=f"{socket.gethostname()}:{os.getpid()}", should_stop=context.should_stop)
+    if (result.retrying or result.failed) and not result.sent:
+        # Nothing got through: the job counts as failing, so `crisis-ct jobs` and /healthz say so.
+        raise RuntimeError(f"the mail server took nothing: {result.line()}")
     return result.line()

@@ -67,22 +67,15 @@ def test_assigned_expired_verified_and_rejected_reach_the_person_concerned(world
     assert world.notifications("claim_expired") == [("cp@op1.org", "claim_expired")]
 
     expert = acting(world, "cp-near@op1.org", "expert")
-    with world.database.session() as session:
-        row = session.get(MitigationTask, task.id)
-        claims.claim(session, row, expert, now=later(400), hours=24, max_active=5)
-        claims.progress(session, row, expert, now=later(401))
-        claims.complete(session, row, expert, now=later(402))
-        claims.reject(session, row, coordinator, now=later(403))
-    world.detect(later(404))
-    assert world.notifications("task_rejected") == [("cp-near@op1.org", "task_rejected")]
-    with world.database.session() as session:
-        row = session.get(MitigationTask, task.id)
-        claims.claim(session, row, expert, now=later(410), hours=24, max_active=5)
-        claims.progress(session, row, expert, now=later(411))
-        claims.complete(session, row, expert, now=later(412))
-        claims.verify(session, row, coordinator, now=later(413))
-    world.detect(later(414))
-    assert world.notifications("task_verified") == [("cp-near@op1.org", "task_verified")]
+    for start, decision, kind in ((400, claims.reject, "task_rejected"), (410, claims.verify, "task_verified")):
+        with world.database.session() as session:
+            row = session.get(MitigationTask, task.id)
+            claims.claim(session, row, expert, now=later(start), hours=24, max_active=5)
+            claims.progress(session, row, expert, now=later(start + 1))
+            claims.complete(session, row, expert, now=later(start + 2))
+            decision(session, row, coordinator, now=later(start + 3))
+        world.detect(later(start + 4))
+        assert world.notifications(kind) == [("cp-near@op1.org", kind)]
 
 
 def test_a_claim_about_to_end_warns_its_holder_once_and_again_after_a_renewal(world):

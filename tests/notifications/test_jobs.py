@@ -48,3 +48,20 @@ def test_two_workers_detect_and_mail_each_notification_once(app, world, smtp):
     assert {row.email_status for row in rows} == {"sent"}
     assert sorted(m["To"] for m in smtp.messages) == sorted(
         ["cp@op1.org", "cp-fr@op1.org", "cp-near@op1.org"])
+
+
+def test_a_mail_server_that_takes_nothing_makes_the_send_job_fail_visibly(app, world, smtp):
+    from crisis_ct.jobs.models import ScheduledJob
+
+    app.config.update(SMTP_URL=smtp.url)
+    world.p1_task("S2", now=utcnow())
+    smtp.handler.refuse_with = "451 4.3.0 Try again later"
+    jobs = registered_jobs(["notifications.detect", "notifications.send"])
+    worker = JobRunner(app, world.database, jobs, "host:1", threading.Event())
+    worker.prepare()
+    worker.run_due()
+    with world.database.session() as session:
+        row = session.get(ScheduledJob, "notifications.send")
+        assert row.last_outcome == "failed" and row.consecutive_failures == 1
+        assert "the mail server took nothing" in row.last_error and "to retry" in row.last_error
+    assert {r.email_status for r in world.rows("task_new_match")} == {"pending"}
