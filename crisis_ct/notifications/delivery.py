@@ -122,6 +122,10 @@ def send_due(database: Database, config: Mapping, rules: NotificationRules, *, w
             continue  # another worker has them
         with database.session() as session:
             user = session.get(User, user_id)
+            if not user.is_active:  # deactivated since: no mail to an account that cannot sign in
+                session.execute(sa.update(N).where(N.id.in_(taken), N.sending_by == worker_id)
+                                .values(email_status="skip").execution_options(synchronize_session=False))
+                continue
             rows = session.scalars(sa.select(N).where(N.id.in_(taken)).order_by(N.created_at, N.id)).all()
             language = language_of(user.preferred_language, user.languages)
             subject, body = email_text(rules, rows, language, config.get("PUBLIC_URL") or "")

@@ -193,3 +193,14 @@ def test_no_password_crosses_a_connection_without_tls(smtp):
     with pytest.raises(smtplib.SMTPException):
         deliver(parse_smtp_url(smtp.url.replace("?starttls=off", "")), message)
     assert smtp.messages == []
+
+
+def test_a_deactivated_person_gets_no_mail(world, smtp):
+    world.p1_task("S2")
+    world.detect(later(1))
+    with world.database.session() as session:
+        session.get(User, world.user_id("cp@op1.org")).is_active = False
+    _send(world, smtp, later(1))
+    assert _to(smtp, "cp@op1.org") == [] and len(smtp.messages) == 2  # cp-fr and cp-near still
+    (row,) = [r for r in world.rows() if r.user_id == world.user_id("cp@op1.org")]
+    assert row.email_status == "skip"
