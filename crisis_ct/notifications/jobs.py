@@ -14,10 +14,14 @@ from crisis_ct.jobs.registry import JobContext, every, scheduled
 def detect_events(context: JobContext) -> str | None:
     from crisis_ct.notifications.detect import detect
     from crisis_ct.notifications.rules import notification_rules
+    from crisis_ct.notifications.store import KEEP_DAYS, purge_old
 
     with context.database.session() as session:
         created = detect(session, notification_rules(), context.now)
-    return f"{created} new notification(s)" if created else None
+        purged = purge_old(session, context.now)
+    parts = [f"{created} new notification(s)"] if created else []
+    parts += [f"removed {purged} older than {KEEP_DAYS} days"] if purged else []
+    return "; ".join(parts) or None
 
 
 # Every worker may mail at the same moment: each row is taken by one of them (delivery.py).

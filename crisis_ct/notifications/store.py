@@ -4,7 +4,7 @@ The insert ignores a row whose idempotency key exists: the detector may look at 
 event again (the next run's overlap, a second worker) and the person hears of it once."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Sequence
 
 import sqlalchemy as sa
@@ -90,3 +90,15 @@ def mark_read(session: Session, user_id: int, notification_id: int, now: datetim
 def mark_all_read(session: Session, user_id: int, now: datetime) -> int:
     return session.execute(sa.update(Notification).where(_visible(user_id), Notification.read_at.is_(None))
                            .values(read_at=now).execution_options(synchronize_session=False)).rowcount
+
+
+# Kept this long, then gone: older rows are history nobody opens, and their keys are far
+# outside any window the detector looks at again.
+KEEP_DAYS = 180
+
+
+def purge_old(session: Session, now: datetime) -> int:
+    cutoff = now - timedelta(days=KEEP_DAYS)
+    return session.execute(sa.delete(Notification).where(
+        Notification.created_at < cutoff, Notification.email_status.not_in(("pending", "sending")))
+        .execution_options(synchronize_session=False)).rowcount

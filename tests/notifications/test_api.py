@@ -62,3 +62,19 @@ def test_preferences_are_read_changed_and_checked(client, world):
         response = client.put("/api/v1/notifications/preferences", headers=headers, json=wrong)
         assert response.status_code in (400, 422), wrong
         assert field in str(response.get_json()["error"]), wrong
+
+
+def test_notifications_older_than_half_a_year_are_removed_unless_mail_waits(world):
+    from datetime import timedelta
+
+    from crisis_ct.notifications.store import KEEP_DAYS, purge_old
+
+    _tell_everyone(world)
+    with world.database.session() as session:
+        assert purge_old(session, later(KEEP_DAYS * 24 * 60)) == 0  # still pending mail
+    with world.database.session() as session:
+        from crisis_ct.notifications.models import Notification
+        session.query(Notification).update({"email_status": "sent"})
+    with world.database.session() as session:
+        assert purge_old(session, later(1) + timedelta(days=KEEP_DAYS - 1)) == 0
+        assert purge_old(session, later(2) + timedelta(days=KEEP_DAYS)) == 3
