@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission
-from crisis_ct.notifications.events import Event, area_label, area_place, site_place
+from crisis_ct.notifications.events import MAX_EVENTS_PER_KIND, Event, area_label, area_place, site_place
 from crisis_ct.notifications.rules import NotificationRule
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.timeutil import as_utc
@@ -26,8 +26,9 @@ def _crossings(session: Session, table, key_column, since: datetime, now: dateti
                .where(key_column.in_(recent)).subquery())
     rows = session.execute(sa.select(ordered).where(ordered.c.computed_at > since,
                                                     ordered.c.computed_at <= now)).all()
-    return [(row.score_id, row.place_id) for row in rows
-            if reached(row.value) and (row.previous is None or not reached(row.previous))]
+    crossings = [(row.score_id, row.place_id) for row in rows
+                 if reached(row.value) and (row.previous is None or not reached(row.previous))]
+    return crossings[:MAX_EVENTS_PER_KIND]  # a first scoring must not load every site
 
 
 def sites_reaching_phase(session: Session, rule: NotificationRule, since: datetime, now: datetime) -> list[Event]:
