@@ -58,3 +58,17 @@ def test_settings_are_saved_from_the_page(app, world):
     bad = client.post("/notifications/preferences", data={"csrf_token": token, "timezone": "Nowhere/Land"},
                       follow_redirects=True).get_data(as_text=True)
     assert "Not saved" in bad and "timezone" in bad
+
+
+def test_the_settings_page_says_what_the_rules_tell_each_role_in_its_language(app, world):
+    expert, coordinator = app.test_client(), app.test_client()
+    sign_in(expert, "cp@op1.org")
+    sign_in(coordinator, "coord@op1.org")
+    page = expert.get("/notifications/preferences").get_data(as_text=True)
+    assert "Your claim ends in less than 2 hours: the task title (the admin area)" in page
+    assert "hot-spot" not in page  # a coordinators' rule
+    assert "the admin area became a hot-spot" in coordinator.get("/notifications/preferences").get_data(as_text=True)
+    coordinator.post("/language", data={"lang": "fr", "next": "/", "csrf_token": csrf_token(coordinator, "/tasks")})
+    french = coordinator.get("/notifications/preferences").get_data(as_text=True)
+    assert "Nouveau point chaud : la zone administrative" in french
+    assert "Ce qui vous est signalé" in french

@@ -81,7 +81,24 @@ def notification_preferences():
             session.commit()
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("web.notification_preferences"))
-    return render_template("notification_preferences.html", prefs=preferences.load(session, principal.user_id))
+    return render_template("notification_preferences.html", prefs=preferences.load(session, principal.user_id),
+                           rules=_rules_for(set(principal.roles.values())))
+
+
+def _rules_for(roles: set[str]) -> list[dict]:
+    """What the rules file tells people of these roles, in the page's language, with the
+    placeholders said in words and the numbers the file sets."""
+    language, rows = page_language(), []
+    for rule in notification_rules().rules.values():
+        if not rule.roles & roles:
+            continue
+        settings = rule.settings
+        words = {"title": _("the task title"), "area": _("the admin area"), "project": _("the Kobo project"),
+                 "priority": "/".join(settings.get("priorities", ())), "hours": settings.get("hours_before", ""),
+                 "phase": settings.get("min_phase", ""), "count": settings.get("threshold", "")}
+        rows.append({"subject": rule.subject_in(language, words), "urgent": rule.priority == "urgent",
+                     "email": "email" in rule.channels})
+    return rows
 
 
 def _form_changes(form) -> dict:
