@@ -5,6 +5,7 @@ comments and history, and people of every role with names that cannot occur by c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,9 +14,13 @@ from crisis_ct.accounts.models import User
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.kobo.ingest import Ingestor
 from crisis_ct.kobo.models import KoboAsset
+from crisis_ct.notifications.detect import detect
+from crisis_ct.notifications.models import Notification
+from crisis_ct.notifications.rules import notification_rules
 from crisis_ct.scoring.models import AdminAreaRiskScore
 from crisis_ct.scoring.service import catalogue, score_all
 from crisis_ct.tasks.models import MitigationTask
+from crisis_ct.timeutil import utcnow
 from tests.conftest import auth
 from tests.support.kobo_world import SITE_LOCATIONS, SITE_TYPES, SubmissionMaker, build_world
 from tests.web.conftest import signed_in_client
@@ -55,6 +60,7 @@ class ProjectionWorld:
     people: dict[str, str] = field(default_factory=dict)  # email -> display name
     operation_codes: list[str] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)  # the viewer, the expert and the coordinator
+    notification_ids: list[int] = field(default_factory=list)  # none of them the viewer's
 
 
 def _answers(site_code: str) -> dict[str, str]:
@@ -104,12 +110,19 @@ def projection_world(database, seed, tmp_path, app) -> ProjectionWorld:
             response = client.post(f"/api/v1/tasks/{task_id}/{action}", json={"comment": COMMENT},
                                    headers=auth(tokens[EXPERT]))
             assert response.status_code == 200, response.get_json()
+    # Notifications of the claims and scores above, to people who are not the viewer: the
+    # viewer's requests for them must give nothing away either.
+    with database.session() as session:
+        detect(session, notification_rules(), utcnow(), since=utcnow() - timedelta(days=1))
+    with database.session() as session:
+        notification_ids = list(session.scalars(sa.select(Notification.id).order_by(Notification.id)))
+    assert notification_ids, "no notification in the world"
     return ProjectionWorld(
         operation_id=world.operation_id, tokens=tokens, site_codes=[s[0] for s in SITES],
         site_names=[s[1] for s in SITES], pcodes=pcodes, task_ids=task_ids, area_task_shown=shown[0],
         site_task_held=site_task,
         people={EXPERT: EXPERT.split("@")[0], COORDINATOR: COORDINATOR.split("@")[0]},
-        operation_codes=operation_codes, user_ids=user_ids)
+        operation_codes=operation_codes, user_ids=user_ids, notification_ids=notification_ids)
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ SMALL, COMPLEMENT = "<3", "suppressed"
 def _values(world, argument: str) -> list:
     values = {"site_id": world.site_codes, "pcode": world.pcodes, "task_id": world.task_ids,
               "action": list(ACTIONS), "operation": world.operation_codes, "user_id": world.user_ids,
-              "token": ["not-an-invitation"]}
+              "token": ["not-an-invitation"],
+              "notification_id": world.notification_ids}
     assert argument in values, f"the projection world has no values for <{argument}>: add them in conftest"
     return values[argument]
 
