@@ -5,13 +5,14 @@ that is wrong instead of failing somewhere later during task generation.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 
+from crisis_ct.tasks import theory_of_change
 from crisis_ct.tasks.conditions import (
     AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS,
     Condition, ConditionError, IndicatorCondition, iter_leaves, leaf_key, parse_condition,
@@ -20,7 +21,9 @@ from crisis_ct.tasks.conditions import (
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "mitigation_rules.yaml"
 LANGUAGES = ("en", "fr")
 _TOP_KEYS = ("version", "priorities", "expertise", "sectors", "rules")
-_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger", "escalate")
+_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger",
+              "toc_area",  # forms/theory_of_change.yaml
+              "escalate")
 
 
 class MitigationRulesError(ValueError):
@@ -71,6 +74,7 @@ class MitigationRule:
     expertise: tuple[str, ...]
     trigger: Condition
     escalate: tuple[Escalation, ...] = ()
+    toc_area: str | None = None  # an id of forms/theory_of_change.yaml
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +121,8 @@ class MitigationCatalogue:
 # ---------------------------------------------------------------------------------------------
 
 def load_mitigation_rules(path: Path | str = DEFAULT, *,
-                          indicator_scales: Mapping[str, Sequence[str]] | None = None) -> MitigationCatalogue:
+                          indicator_scales: Mapping[str, Sequence[str]] | None = None,
+                          toc_areas: Collection[str] | None = None) -> MitigationCatalogue:
     """Read and check the rules file. With `indicator_scales` (indicator id -> its answer codes,
     lowest risk first) indicator ids and answer codes in triggers are checked as well."""
     path = Path(path)
@@ -127,11 +132,14 @@ def load_mitigation_rules(path: Path | str = DEFAULT, *,
         raise MitigationRulesError(path, f"cannot read the file ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
         raise MitigationRulesError(path, f"not valid YAML: {exc}") from exc
-    return parse_mitigation_rules(raw, path, indicator_scales=indicator_scales)
+    return parse_mitigation_rules(raw, path, indicator_scales=indicator_scales, toc_areas=toc_areas)
 
 
 def parse_mitigation_rules(raw: object, path: Path | str = "<data>", *,
-                           indicator_scales: Mapping[str, Sequence[str]] | None = None) -> MitigationCatalogue:
+                           indicator_scales: Mapping[str, Sequence[str]] | None = None,
+                           toc_areas: Collection[str] | None = None) -> MitigationCatalogue:
+    """`toc_areas`: the theory-of-change ids a rule may name (default: those of
+    forms/theory_of_change.yaml)."""
     if not isinstance(raw, dict):
         raise MitigationRulesError(path, "expected a mapping with " + ", ".join(_TOP_KEYS))
     for key in raw:
@@ -147,7 +155,9 @@ def parse_mitigation_rules(raw: object, path: Path | str = "<data>", *,
     priorities = _priorities(raw["priorities"], path)
     expertise = _labels(raw["expertise"], path, "expertise")
     sectors = _labels(raw["sectors"], path, "sectors")
-    context = _Context(path, priorities, expertise, sectors, indicator_scales)
+    if toc_areas is None:
+        toc_areas = theory_of_change.toc_areas()
+    context = _Context(path, priorities, expertise, sectors, indicator_scales, frozenset(toc_areas))
     rules = _rules(raw["rules"], context)
     return MitigationCatalogue(version, priorities, expertise, sectors, rules)
 
@@ -159,6 +169,7 @@ class _Context:
     expertise: Mapping[str, Text]
     sectors: Mapping[str, Text]
     scales: Mapping[str, Sequence[str]] | None
+    toc_areas: frozenset[str] = frozenset()
 
     def error(self, message: str, rule_id: str | None = None, field: str | None = None) -> MitigationRulesError:
         return MitigationRulesError(self.path, message, rule_id=rule_id, field=field)
@@ -258,7 +269,15 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
         expertise=_expertise(entry["expertise"], context, rule_id),
         trigger=trigger,
         escalate=escalate,
+        toc_area=_toc_area(entry["toc_area"], context, rule_id),
     )
+
+
+def _toc_area(value: object, context: _Context, rule_id: str) -> str:
+    if value not in context.toc_areas:
+        raise context.error(f"unknown theory-of-change area {value!r} (allowed: {', '.join(sorted(context.toc_areas))};"
+                            " see forms/theory_of_change.yaml)", rule_id, "toc_area")
+    return value
 
 
 def _priority_code(value: object, context: _Context, rule_id: str, field: str) -> str:
