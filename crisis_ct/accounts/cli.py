@@ -33,7 +33,8 @@ def _read_password() -> tuple[str, bool]:
 @click.option("--name", "display_name", help="Display name")
 @click.option("--languages", default="en", show_default=True, help="Comma-separated, preferred first: en,fr")
 @click.option("--expertise", default="", help="Comma-separated expertise tags: CT,CP,GBV ...")
-def users_add(email, role, operation_code, display_name, languages, expertise):
+@click.option("--organisation", help="The person's organisation (the 4W's who), e.g. IOM")
+def users_add(email, role, operation_code, display_name, languages, expertise, organisation):
     """Add a user (or give an existing one a role). The password is read from stdin,
     or generated and printed."""
     password, generated = _read_password()
@@ -43,6 +44,7 @@ def users_add(email, role, operation_code, display_name, languages, expertise):
                 session, cli_actor(), email, role=role, operation_code=operation_code, password=password,
                 display_name=display_name, languages=[l.strip() for l in languages.split(",") if l.strip()],
                 expertise=[t.strip() for t in expertise.split(",") if t.strip()],
+                organisation=organisation.strip() if organisation else None,
             )
             email = result.user.email
     except AccountError as exc:

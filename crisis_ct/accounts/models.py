@@ -22,6 +22,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(200))
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))  # the "who" of the 4W
     languages: Mapped[list] = mapped_column(JSONType, default=lambda: ["en"])
     expertise: Mapped[list] = mapped_column(JSONType, default=list)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)

@@ -74,6 +74,7 @@ def add_user(
     display_name: str | None = None,
     languages: list[str] | None = None,
     expertise: list[str] | None = None,
+    organisation: str | None = None,
 ) -> NewUser:
     """Create the user if new, and give them `role` in the operation."""
     if role not in ROLES:
@@ -89,6 +90,7 @@ def add_user(
             languages=languages or ["en"],
             expertise=[tag.upper() for tag in expertise or []],
             is_active=True,
+            organisation=organisation or None,
         )
         session.add(user)
     else:
@@ -98,6 +100,8 @@ def add_user(
             user.expertise = [tag.upper() for tag in expertise]
         if display_name:
             user.display_name = display_name
+        if organisation:
+            user.organisation = organisation
     if password is not None:
         set_password(user, password)
     session.flush()
