@@ -33,6 +33,7 @@ def db_upgrade() -> None:
 def _register() -> None:
     from crisis_ct import demo
     from crisis_ct.accounts.cli import tokens_group, users_group
+    from crisis_ct.exports.cli import export_command
     from crisis_ct.geography.cli import geo_group, operations_group
     from crisis_ct.tasks.cli import tasks_group
     from crisis_ct.kobo.cli import kobo_group
@@ -40,7 +41,7 @@ def _register() -> None:
     from crisis_ct.worker import worker_command
 
     for group in (users_group, tokens_group, operations_group, geo_group, demo.demo_group, score_command,
-                  kobo_group, tasks_group, worker_command):
+                  kobo_group, tasks_group, worker_command, export_command):
         main.add_command(group)
 
 
