@@ -48,6 +48,9 @@ def json_dumps(value) -> str:
 _json_dumps = json_dumps
 
 
+READ_ONLY_OPTION = "crisis_ct_read_only"
+
+
 def create_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -106,8 +109,10 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     def _on_begin(connection):
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
-        # serialised by the database itself.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # serialised by the database itself. A read-only session (an export streaming for
+        # minutes) begins deferred: under WAL it reads its snapshot without the write lock.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -128,6 +133,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def read_only_session(self) -> Session:
+        """A session for long reads that write nothing (streamed exports); the caller closes it."""
+        return Session(self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

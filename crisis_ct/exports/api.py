@@ -4,9 +4,12 @@ One route per dataset and format (no URL variables): each parses its list API's 
 decides the operations and the profile, and hands over to crisis_ct.exports.products."""
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from typing import Iterator
+
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.errors import ApiError
@@ -17,7 +20,7 @@ from crisis_ct.kobo.schemas import SubmissionsQuery
 from crisis_ct.schemas import OperationQuery
 from crisis_ct.tasks.schemas import TasksQuery
 from crisis_ct.timeutil import utcnow
-from crisis_ct.web_db import db_session
+from crisis_ct.web_db import database
 
 blueprint = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description=(
     "Sites, admin areas, tasks, submissions and the 4W as CSV (with an HXL hashtag row), XLSX or GeoJSON, "
@@ -73,14 +76,28 @@ def export_response(dataset: str, fmt: str, arguments: dict) -> Response:
     request = products.ExportRequest(
         dataset, fmt, operation_ids, [principal.operation_codes.get(op, str(op)) for op in operation_ids],
         public=public, lang=arguments.get("lang", "en"), filters=filters)
+    # The stream outlives the request (whose session closes at its teardown, before the body
+    # is sent): the export reads through a session of its own, closed when the body is done.
+    session = database().read_only_session()
     try:
-        export = products.build(db_session(), principal, request, now=utcnow())
+        export = products.build(session, principal, request, now=utcnow())
     except ExportRefused as exc:
+        session.close()
         raise ApiError(403, "forbidden", str(exc)) from exc
-    except products.ExportError as exc:
-        raise ApiError(400, "bad_request", str(exc)) from exc
-    return Response(stream_with_context(export.chunks), mimetype=export.mimetype, headers={
+    except BaseException as exc:
+        session.close()
+        if isinstance(exc, products.ExportError):
+            raise ApiError(400, "bad_request", str(exc)) from exc
+        raise
+    return Response(_closing(export.chunks, session), mimetype=export.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{export.filename}"', "Cache-Control": "no-store"})
+
+
+def _closing(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        session.close()
 
 
 def _register(dataset: str, fmt: str) -> None:

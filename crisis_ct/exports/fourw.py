@@ -28,7 +28,9 @@ from crisis_ct.tasks.service import catalogues
 from crisis_ct.tasks.theory_of_change import toc_label
 
 TASK = MitigationTask
-CLAIM_ACTIONS = ("claim", "assign")
+# As the history records them (crisis_ct.tasks.states.RECORDED_AS).
+CLAIM_ACTIONS = tuple(states.RECORDED_AS[action] for action in ("claim", "assign"))
+COMPLETE_ACTION = states.RECORDED_AS["complete"]
 GROUP_KEYS = ("operation", "organisation", "sector", "toc_area", "toc_label", "adm1_pcode", "pcode", "area_name")
 COUNT_KEYS = ("opened", "claimed", "completed", "overdue")
 
@@ -45,7 +47,7 @@ def task_rows(session: Session, operation_ids: Sequence[int], *, now: datetime, 
     first_claim = (sa.select(history.c.task_id, sa.func.min(history.c.at).label("at"))
                    .where(history.c.action.in_(CLAIM_ACTIONS)).group_by(history.c.task_id).subquery())
     last_complete = (sa.select(history.c.task_id, sa.func.max(history.c.id).label("id"))
-                     .where(history.c.action == "complete").group_by(history.c.task_id).subquery())
+                     .where(history.c.action == COMPLETE_ACTION).group_by(history.c.task_id).subquery())
     completion = aliased(TaskHistory)
     completer, holder = aliased(User), aliased(User)
     area = aliased(AdminArea)

@@ -117,7 +117,7 @@ def site_rows(session: Session, principal: Principal, operation_ids: Sequence[in
                 properties[key] = round(properties[key], 6)
         shown = site_projection.site(principal, operation_id, properties)
         if with_geometry and properties["lon"] is not None:
-            shown[GEOMETRY] = orjson.dumps({"type": "Point", "coordinates": [properties["lon"], properties["lat"]]})
+            shown[GEOMETRY] = {"type": "Point", "coordinates": [properties["lon"], properties["lat"]]}
         yield shown
 
 
