@@ -42,6 +42,7 @@ SITES = columns(
 ADMIN_AREAS = columns(
     ("operation", "Operation", "#operation+code"),
     ("level", "Admin level", "#meta+level"),
+    ("pcode", "P-code", "#x_pcode"),
     # The area and its parents, one pair per level: an admin 2 row fills admin 1 and 2.
     ("adm1_pcode", "Admin 1 P-code", "#adm1+code"),
     ("adm1_name", "Admin 1", "#adm1+name"),
