@@ -21,7 +21,8 @@ if str(REPO_ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import bench_ingest, bench_map, bench_scoring, bench_sites, bench_tasks, bench_webhook  # noqa: E402
+from bench import (bench_exports, bench_ingest, bench_map, bench_scoring, bench_sites, bench_tasks,  # noqa: E402
+                   bench_webhook)
 from bench.lab import Lab  # noqa: E402
 from bench.measure import Figure, skipped  # noqa: E402
 
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "stream": bench_ingest.streaming_import,
     "tasks": bench_tasks.tasks,
     "map": bench_map.map_page,
+    "exports": bench_exports.exports,
 }
 
 
