@@ -160,3 +160,14 @@ def test_another_operation_is_not_found(client, export_world):
 
 def test_an_export_needs_a_token(client, export_world):
     assert client.get("/api/v1/exports/admin-areas.csv").status_code == 401
+
+
+def test_the_4w_names_the_completers_organisation_and_when(client, export_world):
+    task_id = export_world.site_task_held
+    done = client.post(f"/api/v1/tasks/{task_id}/complete", json={}, headers=auth(export_world.tokens[EXPERT]))
+    assert done.status_code == 200, done.get_json()
+    _, _, rows = read_csv(get(client, export_world, COORDINATOR, "/api/v1/exports/4w.csv").get_data())
+    row = next(row for row in rows if row["What (rule)"] and row["Status"] == "done")
+    assert row["Who (organisation)"] == EXPERT_ORGANISATION
+    assert row["Completed"] >= row["Claimed"] >= row["Opened"] and row["Overdue"] == "no"
+    assert row["Where (admin 1)"] and row["Where (admin area)"].startswith(row["Where (admin 1)"])
