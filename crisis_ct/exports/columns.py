@@ -19,12 +19,16 @@ def columns(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
 
 
 PHASES = ("1", "2", "3", "4", "5")
+OPERATION = ("operation", "Operation", "#operation+code")
+
+
+def admin_codes(*levels: int) -> tuple[tuple[str, str, str], ...]:
+    return tuple((f"adm{level}_pcode", f"Admin {level} P-code", f"#adm{level}+code") for level in levels)
+
 
 SITES = columns(
-    ("operation", "Operation", "#operation+code"),
-    ("adm1_pcode", "Admin 1 P-code", "#adm1+code"),
-    ("adm2_pcode", "Admin 2 P-code", "#adm2+code"),
-    ("adm3_pcode", "Admin 3 P-code", "#adm3+code"),
+    OPERATION,
+    *admin_codes(1, 2, 3),
     ("site_id", "Site ID", "#loc+code"),
     ("name", "Site name", "#loc+name"),
     ("site_type", "Site type", "#loc+type"),
@@ -40,7 +44,7 @@ SITES = columns(
 )
 
 ADMIN_AREAS = columns(
-    ("operation", "Operation", "#operation+code"),
+    OPERATION,
     ("level", "Admin level", "#meta+level"),
     ("pcode", "P-code", "#x_pcode"),
     # The area and its parents, one pair per level: an admin 2 row fills admin 1 and 2.
@@ -64,7 +68,7 @@ ADMIN_AREAS = columns(
 )
 
 TASKS = columns(
-    ("operation", "Operation", "#operation+code"),
+    OPERATION,
     ("id", "Task", "#activity+code"),
     ("rule_id", "Rule", "#activity+rule+code"),
     ("title", "Title", "#activity+name"),
@@ -73,8 +77,7 @@ TASKS = columns(
     ("priority", "Priority", "#x_priority"),
     ("status", "Status", "#status"),
     ("scope", "Scope", "#meta+scope"),
-    ("adm1_pcode", "Admin 1 P-code", "#adm1+code"),
-    ("adm2_pcode", "Admin 2 P-code", "#adm2+code"),
+    *admin_codes(1, 2),
     ("pcode", "Admin area P-code", "#x_pcode"),
     ("site_id", "Site ID", "#loc+code"),
     ("site_name", "Site name", "#loc+name"),
@@ -89,11 +92,10 @@ TASKS = columns(
 )
 
 SUBMISSION_META = columns(
-    ("operation", "Operation", "#operation+code"),
+    OPERATION,
     ("id", "Submission", "#meta+id"),
     ("site_id", "Site ID", "#loc+code"),
-    ("adm1_pcode", "Admin 1 P-code", "#adm1+code"),
-    ("adm2_pcode", "Admin 2 P-code", "#adm2+code"),
+    *admin_codes(1, 2),
     ("assessment_date", "Assessment date", "#date+reported"),
     ("submitted_at", "Submitted", "#date+submitted"),
     ("ki_role", "Key-informant role", "#meta+ki_role"),
@@ -109,7 +111,7 @@ def answer_columns(indicators: Iterable) -> tuple[Column, ...]:
 
 
 FOUR_W = columns(
-    ("operation", "Operation", "#operation+code"),
+    OPERATION,
     ("organisation", "Who (organisation)", "#org+name"),
     ("rule_id", "What (rule)", "#activity+rule+code"),
     ("sector", "Sector", "#sector+code"),
@@ -127,7 +129,7 @@ FOUR_W = columns(
 )
 
 FOUR_W_AGGREGATE = columns(
-    ("operation", "Operation", "#operation+code"),
+    OPERATION,
     ("organisation", "Who (organisation)", "#org+name"),
     ("sector", "Sector", "#sector+code"),
     ("toc_area", "Theory-of-change area", "#sector+toc+code"),

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-
+from crisis_ct.catalogues import read_yaml
 from crisis_ct.tasks import theory_of_change
 from crisis_ct.tasks.conditions import (
     AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS,
@@ -126,12 +125,7 @@ def load_mitigation_rules(path: Path | str = DEFAULT, *,
     """Read and check the rules file. With `indicator_scales` (indicator id -> its answer codes,
     lowest risk first) indicator ids and answer codes in triggers are checked as well."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MitigationRulesError(path, f"cannot read the file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise MitigationRulesError(path, f"not valid YAML: {exc}") from exc
+    raw = read_yaml(path, lambda message: MitigationRulesError(path, message))
     return parse_mitigation_rules(raw, path, indicator_scales=indicator_scales, toc_areas=toc_areas)
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-import yaml
+from crisis_ct.catalogues import read_yaml
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "theory_of_change.yaml"
 LANGUAGES = ("en", "fr")
@@ -23,13 +23,7 @@ class TheoryOfChangeError(ValueError):
 def load_toc_areas(path: Path | str = DEFAULT) -> dict[str, dict[str, str]]:
     """Area id -> {"en": label, "fr": label}, in the file's order."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TheoryOfChangeError(path, f"cannot read the file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise TheoryOfChangeError(path, f"not valid YAML: {exc}") from exc
-    return parse_toc_areas(raw, path)
+    return parse_toc_areas(read_yaml(path, lambda message: TheoryOfChangeError(path, message)), path)
 
 
 def parse_toc_areas(raw: object, path: Path | str = "<data>") -> dict[str, dict[str, str]]:
