@@ -88,7 +88,8 @@ def _rows(session, principal, request: ExportRequest, *, now):
                                                       bbox=f.get("bbox"), lang=lang, public=request.public,
                                                       with_geometry=geometry)
     if request.dataset == "tasks":
-        return columns.TASKS, sources.task_rows(session, principal, ops, TaskFilters(**f), now=now, lang=lang)
+        return columns.TASKS, sources.task_rows(session, principal, ops, TaskFilters(**f), now=now, lang=lang,
+                                                with_geometry=geometry)
     if request.dataset == "submissions":
         return (columns.SUBMISSION_META + columns.answer_columns(sources.answer_indicators()),
                 sources.submission_rows(session, principal, ops, **f))

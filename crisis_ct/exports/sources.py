@@ -166,12 +166,15 @@ def area_rows(session: Session, principal: Principal | None, operation_ids: Sequ
 # --- tasks -------------------------------------------------------------------------------------
 
 def task_rows(session: Session, principal: Principal, operation_ids: Sequence[int],
-              filters: task_queries.TaskFilters, *, now: datetime, lang: str = "en") -> Iterator[dict]:
+              filters: task_queries.TaskFilters, *, now: datetime, lang: str = "en",
+              with_geometry: bool = False) -> Iterator[dict]:
     """The tasks the task list shows this caller, with its filters, page by page; each row as
-    crisis_ct.projection.tasks shows it (partners: area tasks, no holder, no evidence)."""
+    crisis_ct.projection.tasks shows it (partners: area tasks, no holder, no evidence). In
+    GeoJSON a site task is its site's point; an area task has no geometry."""
     rules, _ = task_catalogues()
-    _, admin_level_only = split_by_audience(principal, operation_ids)
+    site_level, admin_level_only = split_by_audience(principal, operation_ids)
     index = AreaIndex.load(session, operation_ids)
+    points = _site_points(session, site_level) if with_geometry else {}
     offset = 0
     while True:
         _, items = task_queries.list_tasks(session, operation_ids, filters, priorities=list(rules.priorities),
@@ -180,13 +183,29 @@ def task_rows(session: Session, principal: Principal, operation_ids: Sequence[in
             shown = task_queries.as_seen_by(principal, item)
             rule = rules.rule(shown["rule_id"])
             claim = shown.get("claim") or {}
-            yield {**shown, "title": (shown.get("title") or {}).get(lang), "toc_area": rule.toc_area if rule else None,
+            row = {**shown, "title": (shown.get("title") or {}).get(lang), "toc_area": rule.toc_area if rule else None,
                    "holder": (claim.get("holder") or {}).get("display_name"), "claimed_at": claim.get("claimed_at"),
                    **index.admin_columns(shown.get("pcode"), names=False)}
+            point = points.get((shown.get("operation"), shown.get("site_id")))
+            if point is not None:
+                row[GEOMETRY] = {"type": "Point", "coordinates": point}
+            yield row
         if len(items) < BATCH:
             return
         offset += BATCH
         session.expunge_all()  # the page's ORM objects are written out: let them go
+
+
+def _site_points(session: Session, operation_ids: Sequence[int]) -> dict[tuple[str, str], list[float]]:
+    """(operation code, site code) -> [lon, lat] of the operations' sites (seen at site level)."""
+    if not operation_ids:
+        return {}
+    table = Site.__table__
+    rows = session.execute(sa.select(Operation.code, table.c.site_code, sa.func.ST_X(table.c.geom),
+                                     sa.func.ST_Y(table.c.geom))
+                           .join(Operation, Operation.id == table.c.operation_id)
+                           .where(table.c.operation_id.in_(list(operation_ids)), table.c.geom.is_not(None)))
+    return {(code, site): [round(lon, 6), round(lat, 6)] for code, site, lon, lat in rows}
 
 
 # --- submissions -------------------------------------------------------------------------------

@@ -171,3 +171,10 @@ def test_the_4w_names_the_completers_organisation_and_when(client, export_world)
     assert row["Who (organisation)"] == EXPERT_ORGANISATION
     assert row["Completed"] >= row["Claimed"] >= row["Opened"] and row["Overdue"] == "no"
     assert row["Where (admin 1)"] and row["Where (admin area)"].startswith(row["Where (admin 1)"])
+
+
+def test_a_site_task_is_its_sites_point_in_geojson(client, export_world):
+    features = get(client, export_world, EXPERT, "/api/v1/exports/tasks.geojson").get_json()["features"]
+    site_task = next(f for f in features if f["properties"]["id"] == export_world.site_task_held)
+    assert site_task["geometry"] == {"type": "Point", "coordinates": [0.2, 0.2]}  # SITEPA1
+    assert all(f["geometry"] is None for f in features if f["properties"]["scope"] == "admin_area")
