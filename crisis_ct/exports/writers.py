@@ -27,16 +27,23 @@ MIMETYPES = {
 }
 
 
+# Text a spreadsheet would run as a formula (a site name from an import, say): kept as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value: object) -> object:
-    """A value as a spreadsheet cell: lists joined with spaces, dicts as JSON, None empty."""
+    """A value as a spreadsheet cell: lists joined with spaces, dicts as JSON, None empty, and
+    text that starts like a formula quoted with a leading apostrophe (CSV and XLSX alike)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return " ".join(str(item) for item in value)
-    if isinstance(value, dict):
-        return orjson.dumps(value).decode()
+        value = " ".join(str(item) for item in value)
+    elif isinstance(value, dict):
+        value = orjson.dumps(value).decode()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
