@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterator, Mapping, Sequence
+from typing import Iterator, Sequence
 
 import orjson
 import sqlalchemy as sa
@@ -250,7 +250,3 @@ def submission_rows(session: Session, principal: Principal, operation_ids: Seque
         shown.update({f"answer_{indicator_id}": value for indicator_id, value in (answers or {}).items()})
         yield shown
 
-
-def only_columns(rows: Iterator[Mapping], keys: Sequence[str]) -> Iterator[dict]:
-    for row in rows:
-        yield {key: row.get(key) for key in keys}

@@ -3,8 +3,6 @@ streamed, with HXL hashtags a well-kept HXL library reads, named after operation
 from __future__ import annotations
 
 import io
-import json
-import types
 
 import hxl
 import openpyxl

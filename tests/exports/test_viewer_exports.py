@@ -10,7 +10,6 @@ import json
 import re
 
 import openpyxl
-import pytest
 
 from crisis_ct.scoring.service import catalogue
 from tests.exports.conftest import EXPERT_ORGANISATION, read_csv
