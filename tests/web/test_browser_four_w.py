@@ -53,6 +53,7 @@ def test_a_coordinator_reads_who_does_what_where_in_both_languages(server, brows
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == ORGANISATION and cells[1] == toc_label(rule.toc_area, "en")
     assert re.fullmatch(r"\d+", cells[5]) and int(cells[5]) >= 1  # claimed
+    page.locator("#four-w-title").scroll_into_view_if_needed()
     _shoot(page, "dashboard-4w-en")
     page.click(".language-switch button[value=fr]")
     page.wait_for_selector("html[lang=fr]")
@@ -62,6 +63,7 @@ def test_a_coordinator_reads_who_does_what_where_in_both_languages(server, brows
     with page.expect_download() as download:
         page.click("a[href='/api/v1/exports/4w.csv']")
     assert re.fullmatch(r"crisis-ct_demo_4w_\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
+    page.locator("#four-w-title").scroll_into_view_if_needed()
     _shoot(page, "dashboard-4w-fr")
     context.close()
 
