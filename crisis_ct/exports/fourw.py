@@ -130,7 +130,8 @@ def aggregate(session: Session, operation_ids: Sequence[int], *, now: datetime, 
         for name, value in zip(COUNT_KEYS, (opened, claimed, completed, overdue)):
             cell[name] += int(value or 0)
     result = [{**dict(zip(GROUP_KEYS, key)), **cell} for key, cell in groups.items()]
-    return sorted(result, key=lambda r: tuple(str(r[k] or "") for k in GROUP_KEYS))
+    # Who does something first; tasks nobody has taken after them.
+    return sorted(result, key=lambda r: (r["organisation"] is None, *(str(r[k] or "") for k in GROUP_KEYS)))
 
 
 def for_partners(rows: Iterable[Mapping]) -> list[dict]:

@@ -23,7 +23,7 @@ from crisis_ct.projection import sites as site_projection
 from crisis_ct.projection import submissions as submission_projection
 from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.scoring.models import AdminAreaRiskScore
-from crisis_ct.scoring.reads import indicator_domain, site_risk_columns
+from crisis_ct.scoring.reads import site_risk_columns
 from crisis_ct.scoring.service import catalogue as indicator_catalogue
 from crisis_ct.spatial import BBox, spatial_sql
 from crisis_ct.tasks import queries as task_queries
@@ -224,6 +224,7 @@ def submission_rows(session: Session, principal: Principal, operation_ids: Seque
     if not allowed:
         raise ExportRefused("Submissions and key-informant answers are for the operation's coordinators and admins.")
     questions = {indicator.name: indicator.id for indicator in answer_indicators()}
+    domains = {indicator.id: indicator.domain for indicator in answer_indicators()}  # read once, not per answer
     query = (sa.select(Submission.id, Submission.operation_id, Operation.code.label("operation"),
                        Site.site_code.label("site_id"), Site.adm1_pcode, Site.adm2_pcode,
                        Site.population_households.label("households"), Submission.assessment_date,
@@ -246,7 +247,7 @@ def submission_rows(session: Session, principal: Principal, operation_ids: Seque
         answers = submission_projection.exported_answers(
             principal, row.operation_id, {questions[name]: value for name, value in (row.answers or {}).items()
                                           if name in questions},
-            households=row.households, domain_of=indicator_domain)
+            households=row.households, domain_of=domains.get)
         shown.update({f"answer_{indicator_id}": value for indicator_id, value in (answers or {}).items()})
         yield shown
 
