@@ -1,4 +1,5 @@
-"""The data files coordinators tune (forms/indicators.yaml, forms/mitigation_rules.yaml),
+"""The data files coordinators tune (forms/indicators.yaml, forms/mitigation_rules.yaml and
+the theory-of-change areas its rules name, forms/theory_of_change.yaml),
 loaded once and checked together when the app starts: a mistake stops the service with
 a message naming the file, the entry and the field, instead of surfacing mid-request."""
 from __future__ import annotations
