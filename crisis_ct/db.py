@@ -109,10 +109,13 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     def _on_begin(connection):
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
-        # serialised by the database itself. A read-only session (an export streaming for
-        # minutes) begins deferred: under WAL it reads its snapshot without the write lock.
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        # serialised by the database itself.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A read-only session (an export streaming for minutes) begins deferred: under
+            # WAL it reads its snapshot and never holds (or queues for) the write lock.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
