@@ -18,6 +18,8 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("crisis_ct.db_cli:db_group", "Database schema."),
     "demo": ("crisis_ct.demo:demo_group", "The fictional demo operation."),
+    "export": ("crisis_ct.exports.cli:export_command",
+               "Write an export (sites, admin-areas, tasks, submissions, 4w) as CSV, XLSX or GeoJSON."),
     "jobs": ("crisis_ct.jobs.cli:jobs_group", "The background jobs and the scoring queue (no sub-command: list them)."),
     "geo": ("crisis_ct.geography.cli:geo_group", "Admin boundaries and sites."),
     "kobo": ("crisis_ct.kobo.cli:kobo_group", "KoboToolbox projects: connect, sync, import exports, replay the quarantine."),

@@ -49,6 +49,9 @@ def json_dumps(value) -> str:
 _json_dumps = json_dumps
 
 
+READ_ONLY_OPTION = "crisis_ct_read_only"
+
+
 def create_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -115,6 +118,11 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
         # serialised by the database itself. Writers queue for it in crisis_ct.sqlite_writers
         # first, which hands it over without SQLite's sleeping and polling.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A read-only session (an export streaming for minutes) begins deferred: under
+            # WAL it reads its snapshot and never holds (or queues for) the write lock.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         if writers is not None:
             writers.acquire(connection.connection.dbapi_connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -208,6 +216,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def read_only_session(self) -> Session:
+        """A session for long reads that write nothing (streamed exports); the caller closes it."""
+        return Session(self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -83,6 +83,7 @@ def add_user(
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not '{role}'")
     operation = find_operation(session, operation_code)
     email = normalise_email(email)
+    organisation = (organisation or "").strip() or None  # the 4W groups by it: " IOM" is IOM
     user = find_user(session, email)
     created = user is None
     if user is None:

@@ -13,6 +13,11 @@ history and submissions through these functions, never by choosing fields itself
   no submissions (`submissions`);
 - for everyone, a site under 20 households shows its exploitation (E) domain as a domain
   phase only, never an indicator answer: a "yes" there points at one family (`sites`).
+- the public (published products: `?profile=public`, `crisis-ct export --public`) sees admin 1
+  and admin 2 areas only, narrower than partners: phase, sites assessed, people rounded to 10,
+  percentages over at least 5 sites, no counts per phase (`public`);
+- submissions' key-informant answers leave the system only in the submissions export, to
+  coordinators and admins, under the small-site rule (`submissions.exported_answers`).
 
 The functions are plain (no Flask, no database) and keep what they are not told about out of a
 partner's view: a field added to a site, area or task later is hidden from viewers until it is

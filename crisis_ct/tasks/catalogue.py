@@ -5,14 +5,15 @@ that is wrong instead of failing somewhere later during task generation.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
 
+from crisis_ct.catalogues import read_yaml
 from crisis_ct.languages import LANGUAGES
+from crisis_ct.tasks import theory_of_change
 from crisis_ct.tasks.conditions import (
     AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS, WAIT,
     Condition, ConditionError, IndicatorCondition, iter_leaves, leaf_key, parse_condition,
@@ -20,9 +21,10 @@ from crisis_ct.tasks.conditions import (
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "mitigation_rules.yaml"
 _TOP_KEYS = ("version", "priorities", "expertise", "sectors", "rules")
-_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger", "escalate",
-              "task_per", "while_unconfirmed")
-_REQUIRED_RULE_KEYS = _RULE_KEYS[:8]
+_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger",
+              "toc_area",  # forms/theory_of_change.yaml
+              "escalate", "task_per", "while_unconfirmed")
+_REQUIRED_RULE_KEYS = _RULE_KEYS[:9]
 # task_per: "site" (one task per site) or the admin level whose area gets ONE task listing the
 # sites that triggered it (an action one team delivers across many sites).
 TASK_PER = {"site": None, "adm1": 1, "adm2": 2, "adm3": 3}
@@ -80,6 +82,7 @@ class MitigationRule:
     escalate: tuple[Escalation, ...] = ()
     task_per: str = "site"  # a key of TASK_PER; admin_area rules are per area by nature
     while_unconfirmed: str = WAIT  # WAIT or a priority code, never more urgent than `priority`
+    toc_area: str | None = None  # an id of forms/theory_of_change.yaml
 
     @property
     def admin_level(self) -> int | None:
@@ -131,21 +134,20 @@ class MitigationCatalogue:
 # ---------------------------------------------------------------------------------------------
 
 def load_mitigation_rules(path: Path | str = DEFAULT, *,
-                          indicator_scales: Mapping[str, Sequence[str]] | None = None) -> MitigationCatalogue:
+                          indicator_scales: Mapping[str, Sequence[str]] | None = None,
+                          toc_areas: Collection[str] | None = None) -> MitigationCatalogue:
     """Read and check the rules file. With `indicator_scales` (indicator id -> its answer codes,
     lowest risk first) indicator ids and answer codes in triggers are checked as well."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MitigationRulesError(path, f"cannot read the file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise MitigationRulesError(path, f"not valid YAML: {exc}") from exc
-    return parse_mitigation_rules(raw, path, indicator_scales=indicator_scales)
+    raw = read_yaml(path, lambda message: MitigationRulesError(path, message))
+    return parse_mitigation_rules(raw, path, indicator_scales=indicator_scales, toc_areas=toc_areas)
 
 
 def parse_mitigation_rules(raw: object, path: Path | str = "<data>", *,
-                           indicator_scales: Mapping[str, Sequence[str]] | None = None) -> MitigationCatalogue:
+                           indicator_scales: Mapping[str, Sequence[str]] | None = None,
+                           toc_areas: Collection[str] | None = None) -> MitigationCatalogue:
+    """`toc_areas`: the theory-of-change ids a rule may name (default: those of
+    forms/theory_of_change.yaml)."""
     if not isinstance(raw, dict):
         raise MitigationRulesError(path, "expected a mapping with " + ", ".join(_TOP_KEYS))
     for key in raw:
@@ -161,7 +163,9 @@ def parse_mitigation_rules(raw: object, path: Path | str = "<data>", *,
     priorities = _priorities(raw["priorities"], path)
     expertise = _labels(raw["expertise"], path, "expertise")
     sectors = _labels(raw["sectors"], path, "sectors")
-    context = _Context(path, priorities, expertise, sectors, indicator_scales)
+    if toc_areas is None:
+        toc_areas = theory_of_change.toc_areas()
+    context = _Context(path, priorities, expertise, sectors, indicator_scales, frozenset(toc_areas))
     rules = _rules(raw["rules"], context)
     return MitigationCatalogue(version, priorities, expertise, sectors, rules)
 
@@ -173,6 +177,7 @@ class _Context:
     expertise: Mapping[str, Text]
     sectors: Mapping[str, Text]
     scales: Mapping[str, Sequence[str]] | None
+    toc_areas: frozenset[str] = frozenset()
 
     def error(self, message: str, rule_id: str | None = None, field: str | None = None) -> MitigationRulesError:
         return MitigationRulesError(self.path, message, rule_id=rule_id, field=field)
@@ -276,6 +281,7 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
         escalate=escalate,
         task_per=task_per,
         while_unconfirmed=while_unconfirmed,
+        toc_area=_toc_area(entry["toc_area"], context, rule_id),
     )
 
 
@@ -303,6 +309,13 @@ def _while_unconfirmed(value: object, priority: str, scope: str, context: _Conte
         raise context.error(f"an unconfirmed signal may not make the task more urgent than {priority}",
                             rule_id, "while_unconfirmed")
     return code
+
+
+def _toc_area(value: object, context: _Context, rule_id: str) -> str:
+    if value not in context.toc_areas:
+        raise context.error(f"unknown theory-of-change area {value!r} (allowed: {', '.join(sorted(context.toc_areas))};"
+                            " see forms/theory_of_change.yaml)", rule_id, "toc_area")
+    return value
 
 
 def _priority_code(value: object, context: _Context, rule_id: str, field: str) -> str:

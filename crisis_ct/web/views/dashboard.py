@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from crisis_ct.exports import fourw
 from crisis_ct.kobo import operations
 from crisis_ct.kobo.access import app_access
 from crisis_ct.kobo.ingest import QUARANTINED
@@ -38,7 +39,10 @@ def dashboard():
     # Interviews and the quarantine: only where crisis_ct.projection.submissions shows them.
     coordinator_ops = [op for op in operation_ids if sees_submissions(principal, op)]
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
-               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
+               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops),
+               # Who does what where, per admin 1, through the projection (suppressed for viewers).
+               "four_w": fourw.four_w(session, principal, operation_ids, now=utcnow(), lang=page_language(),
+                                      by_admin1=True)[1]}
     if coordinator_ops:
         quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
         context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),
