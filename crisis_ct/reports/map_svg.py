@@ -62,6 +62,8 @@ def render(areas: Sequence[MapArea], *, title: str, width: int = WIDTH, height: 
              f'<title>{escape(title)}</title>']
     for area, shape in zip(drawable, _to_page(drawable, width, height)):
         path = shape.svg(scale_factor=0.4, fill_color=colour(area.phase), opacity=1.0)
+        if area.highlighted:  # the area the product is about, outlined among its neighbours
+            path += shape.boundary.svg(scale_factor=1.5, stroke_color="#000000", opacity=1.0)
         css = "map-area highlighted" if area.highlighted else "map-area"
         parts.append(f'<g class="{css}" data-pcode="{escape(area.pcode)}"><title>{escape(area.label)}</title>'
                      f'{path}</g>')

@@ -5,12 +5,13 @@ site-level)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.projection import reports as report_projection
-from crisis_ct.reports import early_warning, reads
+from crisis_ct.reports import early_warning, reads, scope as scopes
 from crisis_ct.reports.history import ScorePoint, window_start
 from crisis_ct.reports.scope import Scope
 from crisis_ct.scoring.service import catalogue
@@ -75,3 +76,11 @@ def _iso(point: ScorePoint) -> str:
 
 def _date(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def operation_warnings(session: Session, principal: Principal, operation_ids: Sequence[int],
+                       now: datetime) -> list[dict]:
+    """Early warning over each whole operation (the dashboard), with the operation's code."""
+    return [{"operation": principal.operation_codes.get(operation_id),
+             **early_warning_for(session, principal, scopes.resolve(session, operation_id, None), now)}
+            for operation_id in operation_ids]

@@ -7,6 +7,7 @@ from flask import render_template, request
 from crisis_ct.kobo.operations import pending_quarantine
 from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.projection.submissions import sees_submissions
+from crisis_ct.reports.warnings import operation_warnings
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
@@ -33,7 +34,8 @@ def dashboard():
     # Interviews and the quarantine: only where crisis_ct.projection.submissions shows them.
     coordinator_ops = [op for op in operation_ids if sees_submissions(principal, op)]
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
-               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
+               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops),
+               "early_warnings": operation_warnings(session, principal, operation_ids, utcnow())}
     if coordinator_ops:
         quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
         context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),
