@@ -73,3 +73,13 @@ def test_a_viewer_gets_admin_level_only(projection_world, history_world, signed_
 def test_unknown_area_is_404_and_sign_in_is_needed(projection_world, signed_in_as, client):
     assert signed_in_as(EXPERT).get("/reports/snapshot?area=NOPE").status_code == 404
     assert client.get("/reports/snapshot.pdf").status_code == 302
+
+
+def test_the_dashboard_shows_early_warning_as_the_reader_may_see_it(projection_world, history_world, signed_in_as):
+    expert = signed_in_as(EXPERT).get("/dashboard").get_data(as_text=True)
+    assert "Early warning" in expert and ROSE_FOR_ALL in expert
+    assert all(code in expert for code in JUMPED) and "Areas whose data expires" in expert
+    assert 'href="/reports/snapshot?operation=op1"' in expert
+    viewer = signed_in_as(VIEWER).get("/dashboard").get_data(as_text=True)
+    assert ROSE_FOR_ALL in viewer and "Sites whose phase rose" not in viewer
+    assert not any(code in viewer for code in JUMPED)
