@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
@@ -34,6 +34,9 @@ from crisis_ct.spatial import spatial_sql
 from crisis_ct.tasks.service import catalogues
 
 CHANGE_DAYS = (30, 90)
+# Levels in the table of phases: the scope's own and the one below (the whole operation:
+# admin 1 and 2). Deeper areas have their own snapshot; an A4 page cannot list them all.
+TABLE_LEVELS = 2
 RECENCY_CELLS = ("current", "ageing", "expired", "not_assessed")
 TOP_INDICATORS = 8
 MAP_TOLERANCE_DEGREES = 0.002
@@ -73,7 +76,6 @@ class Snapshot:
     warnings: dict
     disclaimer: str
     change_days: Sequence[int] = CHANGE_DAYS
-    priorities: list[str] = field(default_factory=list)
 
     @property
     def title_name(self) -> str:
@@ -215,7 +217,7 @@ def build_snapshot(session: Session, principal: Principal, scope: Scope, all_are
     operation_id = scope.operation_id
     lines = _area_lines(session, principal, scope, now, language)
     levels = []
-    for level in sorted({area.level for area in scope.areas}):
+    for level in sorted({area.level for area in scope.areas})[:TABLE_LEVELS]:
         levels.append((level, [lines[a.id] for a in scope.areas if a.level == level]))
     map_level, drawn = _map_areas(scope, all_areas)
     if scope.area is not None and any(a.id not in lines for a in drawn):

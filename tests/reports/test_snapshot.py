@@ -30,9 +30,12 @@ def test_the_page_holds_map_phases_drivers_change_coverage_tasks_and_warnings(
     html = page.get_data(as_text=True)
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="risk-map-image"' in html
     assert 'data-pcode="XZ0101"' in html and 'data-pcode="XZ0102"' in html  # admin 2 below XZ01
-    assert "Phases by admin level" in html and "Admin 3" in html
+    assert "Phases by admin level" in html and "Admin 2" in html
+    assert "Admin 3" not in html  # the area's level and the one below: one page
     assert "What drives the phases" in html and "Indicators that most often set" in html
-    assert "▲ +2" in html  # XZ010101 rose from 2 to 4 since 30 days ago
+    # XZ010101 rose from 2 to 4 since 30 days ago: its row in the snapshot of its parent.
+    parent = signed_in_as(EXPERT).get("/reports/snapshot?area=XZ0101").get_data(as_text=True)
+    assert re.search(r"XZ010101</span>.*?▲ \+2", parent, flags=re.S)
     assert "Coverage and data age" in html and "Median age of the assessments" in html
     assert "Mitigation tasks" in html and "Claimed or in progress" in html
     for site_code in JUMPED:
@@ -56,7 +59,7 @@ def test_the_pdf_in_both_languages(projection_world, history_world, signed_in_as
 
 def test_the_whole_operation_without_an_area(projection_world, history_world, signed_in_as):
     html = signed_in_as(EXPERT).get("/reports/snapshot").get_data(as_text=True)
-    assert "Admin 1" in html and "Admin 2" in html and "Admin 3" in html
+    assert "Admin 1" in html and "Admin 2" in html
     assert 'data-pcode="XZ0101"' in html  # the whole operation is drawn at admin 2
 
 

@@ -49,5 +49,5 @@ def test_a_viewers_snapshots_and_early_warning_pass_the_projection_property(
             failures[f"early-warning {area}"] = problems
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)[:6000]
     # Not an empty page: the viewer sees the rise they may see, and admin-level figures.
-    page = viewer.get("/reports/snapshot?area=XZ01").get_data(as_text=True)
+    page = viewer.get("/reports/snapshot?area=XZ0101").get_data(as_text=True)
     assert ROSE_FOR_ALL in page and "▲ +2" in page and "&lt;3" in page

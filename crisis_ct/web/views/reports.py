@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_babel import force_locale, gettext as _
+from werkzeug.utils import secure_filename
 
 from crisis_ct.reports import scope as scopes
 from crisis_ct.reports.pdf import html_to_pdf
@@ -67,6 +68,6 @@ def snapshot_pdf():
     pdf = html_to_pdf(html, [STATIC_DIR / STYLESHEET])
     parts = ["snapshot", snapshot.operation_code, snapshot.area.pcode if snapshot.area else None,
              snapshot.generated_at.date().isoformat(), snapshot.language]
-    filename = "-".join(part for part in parts if part) + ".pdf"
+    filename = secure_filename("-".join(part for part in parts if part) + ".pdf")
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
