@@ -89,6 +89,7 @@ def current_sites(session: Session, scope: Scope) -> list[CurrentSite]:
         .where(scope.site_condition()).order_by(Site.id))
     return [CurrentSite(
         site=AssessedSite(site_id, tuple(p for p in (p1, p2, p3) if p), population, phase, confidence, assessed),
-        site_code=code, name=name, households=households, domain_phases=dict(domains or {}), drivers=list(drivers or []))
+        site_code=code, name=name, households=households, domain_phases=dict(domains or {}),
+        drivers=list(drivers or []))
         for (site_id, code, name, population, households, p1, p2, p3, phase, confidence, assessed, domains,
              drivers) in rows]

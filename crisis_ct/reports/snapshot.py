@@ -131,7 +131,8 @@ def _map_image(session: Session, scope: Scope, lines: dict[int, AreaLine], drawn
             continue
         line = lines.get(area.id)
         phase = line.phase if line and line.status == "classified" else None
-        items.append(map_svg.MapArea(area.pcode, f"{line.name} ({area.pcode})" if line else area.pcode, phase, shape(json.loads(rows[area.id])),
+        label = f"{line.name} ({area.pcode})" if line else area.pcode
+        items.append(map_svg.MapArea(area.pcode, label, phase, shape(json.loads(rows[area.id])),
                                      highlighted=scope.area is not None and area.id == scope.area.id))
     return map_svg.render(items, title=title)
 

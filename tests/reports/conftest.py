@@ -63,13 +63,10 @@ def history_world(database, projection_world):
         for model in (AdminAreaRiskScore, SiteRiskScore):
             session.execute(sa.update(model).values(computed_at=now - timedelta(days=PAST_DAYS)))
         # Phases chosen so that each rise is there whatever the generated answers gave.
-        session.execute(sa.update(AdminAreaRiskScore).where(AdminAreaRiskScore.admin_area_id.in_(
-            sa.select(AdminArea.id).where(AdminArea.pcode.in_([ROSE_FOR_ALL, ROSE_FOR_EXPERTS]))))
-            .values(phase=2, status="classified"))
-        sa_summary = session.scalars(sa.select(AdminAreaRiskScore).where(AdminAreaRiskScore.is_current)).all()
-        for row in sa_summary:
-            if row.phase == 2 and row.status == "classified":
-                row.summary = {**row.summary, "phase": 2, "status": "classified"}
+        risen = sa.select(AdminArea.id).where(AdminArea.pcode.in_([ROSE_FOR_ALL, ROSE_FOR_EXPERTS]))
+        for row in session.scalars(sa.select(AdminAreaRiskScore).where(AdminAreaRiskScore.admin_area_id.in_(risen))):
+            row.phase, row.status = 2, "classified"
+            row.summary = {**row.summary, "phase": 2, "status": "classified"}
         for code in (*JUMPED, NUDGED):
             session.execute(sa.update(SiteRiskScore).where(SiteRiskScore.site_id.in_(
                 sa.select(Site.id).where(Site.site_code == code))).values(phase=1))

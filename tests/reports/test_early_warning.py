@@ -63,7 +63,8 @@ def test_a_late_interview_warns_when_it_arrives_not_when_it_was_held():
 
 
 def test_no_phase_is_not_a_rise_from_zero():
-    histories = {"insufficient_then": [point(60, None), point(2, 3)], "insufficient_now": [point(60, 2), point(2, None)]}
+    histories = {"insufficient_then": [point(60, None), point(2, 3)],
+                 "insufficient_now": [point(60, 2), point(2, None)]}
     assert area_rises(histories, NOW) == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import auth
 from tests.projection.conftest import COORDINATOR, EXPERT, VIEWER
-from tests.reports.conftest import EXPIRING, JUMPED, ROSE_FOR_ALL, ROSE_FOR_EXPERTS, history_world  # noqa: F401
+from tests.reports.conftest import EXPIRING, JUMPED, ROSE_FOR_ALL, ROSE_FOR_EXPERTS
 
 
 def _warnings(client, email: str, world, query: str = "") -> dict:
@@ -24,7 +24,8 @@ def test_experts_see_area_rises_site_jumps_and_expiring_data(client, projection_
     expiring = {r["pcode"]: r for r in item["expiring_areas"]}
     assert expiring["XZ010101"]["sites_expiring"] == len(EXPIRING)
     # Two of its four assessed sites expire: two are too few to classify it.
-    assert expiring["XZ010101"]["loses_classification"] is True and expiring["XZ010101"]["status_after"] == "insufficient_data"
+    assert expiring["XZ010101"]["loses_classification"] is True
+    assert expiring["XZ010101"]["status_after"] == "insufficient_data"
     assert _warnings(client, COORDINATOR, projection_world)["site_rises"] == item["site_rises"]
 
 
@@ -44,5 +45,6 @@ def test_the_window_and_the_area_filter(client, projection_world, history_world)
     assert _warnings(client, EXPERT, projection_world, "?days=1")["area_rises"] == []
     only = _warnings(client, EXPERT, projection_world, "?area=XZ0102")
     assert {r["pcode"] for r in only["area_rises"]} == {ROSE_FOR_EXPERTS}
-    assert client.get("/api/v1/early-warning?area=NOPE", headers=auth(projection_world.tokens[EXPERT])).status_code == 404
-    assert client.get("/api/v1/early-warning?days=0", headers=auth(projection_world.tokens[EXPERT])).status_code == 422
+    headers = auth(projection_world.tokens[EXPERT])
+    assert client.get("/api/v1/early-warning?area=NOPE", headers=headers).status_code == 404
+    assert client.get("/api/v1/early-warning?days=0", headers=headers).status_code == 422

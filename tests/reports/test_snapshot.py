@@ -9,11 +9,11 @@ import pytest
 from pypdf import PdfReader
 
 from crisis_ct.products import DISCLAIMER
-from tests.projection.conftest import EXPERT, VIEWER
 from tests.conftest import REPO_ROOT
+from tests.projection.conftest import EXPERT, VIEWER
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "reports"
-from tests.reports.conftest import JUMPED, ROSE_FOR_ALL, history_world  # noqa: F401
+from tests.reports.conftest import JUMPED, ROSE_FOR_ALL
 
 
 def pdf_text(response) -> str:

@@ -10,7 +10,7 @@ from crisis_ct.scoring.service import catalogue
 from tests.conftest import auth
 from tests.projection.conftest import VIEWER
 from tests.projection.test_viewer_sees_admin_level_only import _html_problems, _json_problems, _text
-from tests.reports.conftest import ROSE_FOR_ALL, history_world  # noqa: F401
+from tests.reports.conftest import ROSE_FOR_ALL
 
 
 def test_a_viewers_snapshots_and_early_warning_pass_the_projection_property(

@@ -9,7 +9,6 @@ from crisis_ct.reports import scope as scopes
 from crisis_ct.reports.task_figures import task_figures
 from crisis_ct.tasks.models import MitigationTask
 from crisis_ct.timeutil import utcnow
-from tests.projection.conftest import projection_world, signed_in_as  # noqa: F401
 
 
 def _column(figures, column: str) -> int:
