@@ -86,3 +86,12 @@ def test_the_dashboard_shows_early_warning_as_the_reader_may_see_it(projection_w
     viewer = signed_in_as(VIEWER).get("/dashboard").get_data(as_text=True)
     assert ROSE_FOR_ALL in viewer and "Sites whose phase rose" not in viewer
     assert not any(code in viewer for code in JUMPED)
+
+
+def test_an_area_of_the_lowest_level_is_drawn_among_its_neighbours(projection_world, history_world, signed_in_as):
+    expert = signed_in_as(EXPERT)
+    html = expert.get("/reports/snapshot?area=XZ010101").get_data(as_text=True)
+    assert 'class="map-area highlighted" data-pcode="XZ010101"' in html
+    assert 'class="map-area" data-pcode="XZ010102"' in html  # a sibling under XZ0101
+    area_page = expert.get("/areas/XZ010101").get_data(as_text=True)
+    assert 'href="/reports/snapshot?area=XZ010101"' in area_page
