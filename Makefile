@@ -20,15 +20,20 @@ run: system-run venv
 	$(BIN)/crisis-ct db upgrade
 	$(BIN)/crisis-ct demo load --if-empty
 	@echo "crisis-ct on http://127.0.0.1:$(PORT)  (add a user: $(BIN)/crisis-ct users add EMAIL --role coordinator --operation demo)"
-	@# The worker re-scores sites whose submissions changed and releases expired claims.
-	$(BIN)/crisis-ct worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -c python:crisis_ct.serving --bind 127.0.0.1:$(PORT) $(if $(WORKERS),--workers $(WORKERS)) --access-logfile -
+	$(SERVE)
+
+# gunicorn and the worker (all scheduled jobs) side by side, on an installed, migrated
+# database. One command, make's direct child, so SIGTERM/SIGINT to make stops both.
+SERVE = $(BIN)/python -m crisis_ct.supervise --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
+serve:
+	$(SERVE)
 
 test: system-test venv-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# SCALE=100k: the world ten times the demo's (generated once into bench/data/, several minutes)
 bench: system-test venv-test
-	$(BIN)/python bench/run.py --out bench/results.json
+	$(BIN)/python bench/run.py $(if $(SCALE),--scale $(SCALE) --out bench/results-$(SCALE).json,--out bench/results.json)
 
 # Installs only what is missing, so a second run is quick and needs no network.
 system-run:

@@ -12,7 +12,7 @@ import orjson
 import psycopg
 
 from bench.lab import ASSET_UID, BATCH, REPO_ROOT, Lab
-from bench.measure import Figure, at_least, at_most, info, median
+from bench.measure import Figure, at_most, info, median, versus_floor
 from crisis_ct.db import Database
 
 COPY_TABLE = """
@@ -21,8 +21,7 @@ CREATE TABLE copy_baseline (
     instance_id text NOT NULL UNIQUE,
     raw jsonb NOT NULL
 )"""
-MIN_RATE = 5000
-MIN_SHARE_OF_COPY = 1 / 3
+MIN_SHARE_OF_COPY = 0.5
 MAX_STREAM_RSS_MB = 500
 
 
@@ -74,17 +73,14 @@ def bulk_import(lab: Lab) -> list[Figure]:
     rate, batches = ingest_rate(lab, database, records)
     database.dispose()
     lab.mark_loaded()
-    share = rate / copy_per_s
     n = f"{len(records):,} submissions"
     return [
-        at_least("ingest_rate", f"Bulk submission import ({n}, store_batches as kobo import, batches of 1,000)", round(rate),
-                 "submissions/s", MIN_RATE,
-                 note=f"median batch {BATCH / median(batches):,.0f}/s",
-                 detail={"batch_seconds": batches}),
-        info("copy_rate", f"Raw COPY of the same {n} (jsonb, PK, UNIQUE)", round(copy_per_s), "rows/s",
-             note=f"median batch {BATCH / median(copy_batches):,.0f}/s", detail={"batch_seconds": copy_batches}),
-        at_least("ingest_share_of_copy", "Bulk import rate / COPY rate", round(share, 2), "x",
-                 round(MIN_SHARE_OF_COPY, 2)),
+        versus_floor("ingest_rate", f"Bulk submission import ({n}, store_batches as kobo import, batches of 1,000)",
+                     round(rate), round(copy_per_s), "submissions/s", at_least_x=MIN_SHARE_OF_COPY,
+                     note=f"floor: raw COPY of the same records (jsonb, PK, UNIQUE), 1,000 rows a transaction; "
+                          f"median batch {BATCH / median(batches):,.0f}/s vs COPY "
+                          f"{BATCH / median(copy_batches):,.0f}/s",
+                     detail={"batch_seconds": batches, "copy_batch_seconds": copy_batches}),
     ]
 
 

@@ -5,7 +5,8 @@ Before the first round each expert reads its first task once, unmeasured, on its
     python bench/claimers.py --port 8000 --plan plan.json
 
 plan.json: {"tokens": [one per expert], "rounds": [[task id per expert], ...]}.
-Prints one JSON object with every claim's latency (ms) and the statuses.
+Prints one JSON object with every claim's latency (ms) and the statuses. With `--read`, each
+expert GETs the task instead of claiming it (the floor: a read at the same concurrency).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ HEADERS = {"Content-Type": "application/json"}
 
 
 def expert(port: int, token: str, task_ids: list[int], barrier: threading.Barrier, latencies: list[float],
-           statuses: Counter, lock: threading.Lock) -> None:
+           statuses: Counter, lock: threading.Lock, read_only: bool = False) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {**HEADERS, "Authorization": f"Bearer {token}"}
 
@@ -38,13 +39,14 @@ def expert(port: int, token: str, task_ids: list[int], barrier: threading.Barrie
     for task_id in task_ids:
         barrier.wait()
         began = time.perf_counter()
-        status = send("POST", f"/api/v1/tasks/{task_id}/claim")
+        status = send("GET", f"/api/v1/tasks/{task_id}") if read_only else \
+            send("POST", f"/api/v1/tasks/{task_id}/claim")
         elapsed = (time.perf_counter() - began) * 1000
         with lock:
             latencies.append(elapsed)
             statuses[str(status)] += 1
         barrier.wait()  # everyone has claimed: release outside the measured moment
-        if status == 200:
+        if status == 200 and not read_only:
             send("POST", f"/api/v1/tasks/{task_id}/release")
     connection.close()
 
@@ -53,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--plan", required=True)
+    parser.add_argument("--read", action="store_true", help="GET each task instead of claiming it")
     args = parser.parse_args()
     with open(args.plan) as handle:
         plan = json.load(handle)
@@ -62,7 +65,7 @@ def main() -> None:
     lock = threading.Lock()
     barrier = threading.Barrier(len(tokens))
     threads = [threading.Thread(target=expert, args=(args.port, token, [r[i] for r in rounds], barrier, latencies,
-                                                     statuses, lock))
+                                                     statuses, lock, args.read))
                for i, token in enumerate(tokens)]
     started = time.perf_counter()
     for thread in threads:

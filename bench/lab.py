@@ -11,17 +11,20 @@ PostgreSQL), so every benchmark starts from the state it needs without repeating
 from __future__ import annotations
 
 import csv
+import gzip
 import random
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+import orjson  # noqa: E402
 import psycopg  # noqa: E402
 
 from crisis_ct.accounts.audit import Actor  # noqa: E402
@@ -36,6 +39,25 @@ N_ADM3 = 1_000
 SUBMISSIONS_PER_SITE = 10
 BATCH = 1000
 EXPERTS = 50
+DATA_DIR = REPO_ROOT / "bench" / "data"  # large generated worlds, kept between runs, not in git
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a world is: sites, adm3 areas (admin 1 and 2 stay as the demo has them) and
+    the seed of the demo generator (a seed whose tiling gives every adm3 cell land)."""
+
+    name: str
+    sites: int
+    adm3: int
+    seed: int = 7
+
+    @property
+    def submissions(self) -> int:
+        return self.sites * SUBMISSIONS_PER_SITE
+
+
+SCALES = {"10k": Scale("10k", N_SITES, N_ADM3), "100k": Scale("100k", 100_000, 10_000, seed=8)}
 
 
 @dataclass(frozen=True)
@@ -54,11 +76,8 @@ class Tokens:
     viewer_email: str = "viewer@bench.example.org"
     viewer_password: str = "bench viewer password"
     viewer: str = ""
-    # Site-level results (the sites GeoJSON with risk, the map's site markers) are for experts
-    # and above (crisis_ct.projection): the map and GeoJSON figures sign in as this expert.
-    map_email: str = "map.expert@bench.example.org"
-    map_password: str = "bench map expert password"
-    map: str = ""
+    coordinator_email: str = "coord@bench.example.org"
+    coordinator_password: str = "bench coordinator password"
     experts: tuple[str, ...] = ()
 
 
@@ -69,35 +88,44 @@ def read_site_infos(path: Path) -> list[SiteInfo]:
 
 
 class Lab:
-    def __init__(self, workdir: Path, *, log=print):
+    def __init__(self, workdir: Path, *, log=print, scale: Scale = SCALES["10k"], server=None,
+                 prefix: str = ""):
         self.workdir = workdir
         self.log = log
-        self.server = ThrowawayPostgis().start()
-        self.geo_dir = workdir / "geo"
+        self.scale = scale
+        self.prefix = prefix  # database names, so two worlds can share one server
+        self._own_server = server is None
+        self.server = server or ThrowawayPostgis().start()
+        # The 10,000-site world is generated in a second; a larger one is kept in bench/data.
+        self.geo_dir = workdir / "geo" if scale.name == "10k" else DATA_DIR / scale.name / "geo"
         self.tokens = Tokens()
         self._records: list[dict] | None = None
         self._built: set[str] = set()
         self.loaded_rate: float | None = None  # set by whoever stores the submissions first
 
     def stop(self) -> None:
-        self.server.stop()
+        if self._own_server:
+            self.server.stop()
 
     # -- databases ----------------------------------------------------------------------------
     def url(self, name: str) -> str:
-        return self.server.url(name)
+        return self.server.url(self._db(name))
 
     def dsn(self, name: str) -> str:
-        return self.server.dsn(name)
+        return self.server.dsn(self._db(name))
+
+    def _db(self, name: str) -> str:
+        return name if name == "postgres" or name.startswith(self.prefix) else self.prefix + name
 
     def new_database(self, name: str) -> Database:
-        database = Database(self.server.create_database(name))
+        database = Database(self.server.create_database(self._db(name)))
         upgrade(database)
         return database
 
     def copy_database(self, source: str, name: str) -> str:
         with psycopg.connect(self.server.dsn("postgres"), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+            connection.execute(f'DROP DATABASE IF EXISTS "{self._db(name)}"')
+            connection.execute(f'CREATE DATABASE "{self._db(name)}" TEMPLATE "{self._db(source)}"')
         return self.url(name)
 
     def postgres_version(self) -> str:
@@ -113,8 +141,11 @@ class Lab:
         if not (self.geo_dir / "sites.csv").exists():
             from geo.demo_country import generate
 
-            self.log(f"generating the demo country: {N_SITES} sites, {N_ADM3} adm3 areas")
-            generate(self.geo_dir, n_sites=N_SITES, adm3_count=N_ADM3)
+            scale = self.scale
+            self.log(f"generating the demo country: {scale.sites:,} sites, {scale.adm3:,} adm3 areas")
+            partial = self.geo_dir.with_name(self.geo_dir.name + ".partial")
+            generate(partial, n_sites=scale.sites, adm3_count=scale.adm3, seed=scale.seed)
+            partial.rename(self.geo_dir)  # only a complete country is ever found and reused
         return self.geo_dir
 
     def import_geography(self, database: Database, *, sites: bool = True) -> None:
@@ -161,9 +192,9 @@ class Lab:
 
         every_tag = sorted({tag for rule in catalogues()[0].rules for tag in rule.expertise})
         self.tokens.submitter = member("kobo@bench.example.org", "submitter", password=None)
-        self.tokens.coordinator = member("coord@bench.example.org", "coordinator", password=None)
+        self.tokens.coordinator = member(self.tokens.coordinator_email, "coordinator",
+                                         password=self.tokens.coordinator_password)
         self.tokens.viewer = member(self.tokens.viewer_email, "viewer", password=self.tokens.viewer_password)
-        self.tokens.map = member(self.tokens.map_email, "expert", password=self.tokens.map_password)
         self.tokens.experts = tuple(
             member(f"expert{i:02d}@bench.example.org", "expert", password=None, expertise=every_tag)
             for i in range(EXPERTS))
@@ -195,13 +226,50 @@ class Lab:
         chosen = [rng.choice(sites) for _ in range(count)]
         return _make_records((chosen, first_kobo_id), per_site=1, seed=seed)
 
+    def record_files(self) -> list[Path]:
+        """A large world's submissions as gzipped JSON lines under bench/data, generated once
+        (two processes, a file per 5,000 sites) and reused while they are under a week old:
+        their assessment dates are days before the day they were made, so older files would
+        drift into other recency classes and move the figures."""
+        folder = DATA_DIR / self.scale.name / "records"
+        complete = folder / "COMPLETE"
+        if complete.exists() and date.fromisoformat(complete.read_text().strip()) >= date.today() - timedelta(days=7):
+            return sorted(folder.glob("part-*.jsonl.gz"))
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("part-*"):
+            old.unlink()
+        complete.unlink(missing_ok=True)
+        sites = read_site_infos(self.geography() / "sites.csv")
+        self.log(f"generating {len(sites) * SUBMISSIONS_PER_SITE:,} synthetic submissions into {folder}")
+        jobs = [(folder / f"part-{i // 5000:04d}.jsonl.gz", sites[i:i + 5000], i * SUBMISSIONS_PER_SITE + 1)
+                for i in range(0, len(sites), 5000)]
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            files = list(pool.map(_write_record_file, jobs))
+        complete.write_text(date.today().isoformat() + "\n")
+        return files
+
+    def iter_records(self) -> Iterator[dict]:
+        """Every submission of this world, one at a time (a large world's never all in memory)."""
+        if self.scale.name == "10k":
+            yield from self.records()
+            return
+        for path in self.record_files():
+            with gzip.open(path, "rb") as handle:
+                for line in handle:
+                    yield orjson.loads(line)
+
     def loaded(self) -> str:
-        """A database holding the 100,000 submissions (stored here unless a benchmark did)."""
+        """A database holding the world's submissions (stored here unless a benchmark did)."""
         if "loaded" not in self._built:
             url = self.copy_database(self.world(), "loaded")
             database = Database(url)
             self.log("storing the submissions through the ingestion path")
-            ingest_batches(database, self.records())
+            if self.scale.name == "10k":
+                ingest_batches(database, self.records())
+            else:
+                from crisis_ct.kobo.importer import batches, store_batches
+
+                store_batches(database, ASSET_UID, batches(self.iter_records(), BATCH), via="import")
             database.dispose()
             self._built.add("loaded")
         return "loaded"
@@ -246,6 +314,18 @@ def _asset(session):
     from crisis_ct.kobo.models import KoboAsset
 
     return session.scalar(sa.select(KoboAsset).where(KoboAsset.asset_uid == ASSET_UID))
+
+
+def _write_record_file(job: tuple[Path, list[SiteInfo], int]) -> Path:
+    # Runs in a worker process.
+    path, sites, first_kobo_id = job
+    with gzip.open(path.with_suffix(".tmp"), "wb", compresslevel=1) as handle:
+        for start in range(0, len(sites), 500):
+            kobo_id = first_kobo_id + start * SUBMISSIONS_PER_SITE
+            for record in _make_records((sites[start:start + 500], kobo_id)):
+                handle.write(orjson.dumps(record) + b"\n")
+    path.with_suffix(".tmp").rename(path)
+    return path
 
 
 def _make_records(chunk: tuple[list[SiteInfo], int], *, per_site: int = SUBMISSIONS_PER_SITE,

@@ -6,6 +6,7 @@
 
 Bodies are JSON lines, each sent once (so every request is a distinct submission). With
 --paths-file, line i is the path for body i (e.g. a different task per request) instead.
+`--method GET --requests N` sends N bodiless GETs instead (a floor such as /healthz).
 Prints one JSON object: count, seconds, rate, latencies in ms (p50/p95/p99/max), statuses.
 """
 from __future__ import annotations
@@ -41,13 +42,13 @@ class Shared:
             return self.next - 1
 
 
-def worker(shared: Shared, port: int, headers: dict, start: threading.Barrier) -> None:
+def worker(shared: Shared, port: int, headers: dict, start: threading.Barrier, method: str) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     start.wait()
     while (index := shared.take()) is not None:
         began = time.perf_counter()
         try:
-            connection.request("POST", shared.paths[index], body=shared.bodies[index], headers=headers)
+            connection.request(method, shared.paths[index], body=shared.bodies[index], headers=headers)
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -64,12 +65,13 @@ def worker(shared: Shared, port: int, headers: dict, start: threading.Barrier) -
     connection.close()
 
 
-def run(port: int, paths: list[str], bodies: list[bytes], token: str, concurrency: int,
-        max_seconds: float) -> dict:
+def run(port: int, paths: list[str], bodies: list[bytes | None], token: str, concurrency: int,
+        max_seconds: float, method: str = "POST") -> dict:
     shared = Shared(bodies, paths)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     barrier = threading.Barrier(concurrency + 1)
-    threads = [threading.Thread(target=worker, args=(shared, port, headers, barrier)) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(shared, port, headers, barrier, method))
+               for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -93,22 +95,28 @@ def main() -> None:
     parser.add_argument("--path", default="/")
     parser.add_argument("--paths-file")
     parser.add_argument("--token", required=True)
-    parser.add_argument("--bodies", required=True)
+    parser.add_argument("--bodies")
+    parser.add_argument("--method", default="POST")
+    parser.add_argument("--requests", type=int, default=0, help="without --bodies: this many bodiless requests")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=20)
     parser.add_argument("--warmup", type=int, default=0, help="send this many first, unmeasured")
     args = parser.parse_args()
-    with open(args.bodies, "rb") as handle:
-        bodies = [line.rstrip(b"\n") for line in handle if line.strip()]
+    if args.bodies:
+        with open(args.bodies, "rb") as handle:
+            bodies = [line.rstrip(b"\n") for line in handle if line.strip()]
+    else:
+        bodies = [None] * args.requests
     if args.paths_file:
         with open(args.paths_file) as handle:
             paths = [line.strip() for line in handle if line.strip()]
     else:
         paths = [args.path] * len(bodies)
     if args.warmup:
-        run(args.port, paths[:args.warmup], bodies[:args.warmup], args.token, args.concurrency, args.max_seconds)
+        run(args.port, paths[:args.warmup], bodies[:args.warmup], args.token, args.concurrency, args.max_seconds,
+            args.method)
     result = run(args.port, paths[args.warmup:], bodies[args.warmup:], args.token, args.concurrency,
-                 args.max_seconds)
+                 args.max_seconds, args.method)
     print(json.dumps(result))
 
 

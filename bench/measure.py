@@ -21,6 +21,10 @@ class Figure:
     ok: bool | None = None
     note: str = ""
     detail: dict = field(default_factory=dict)
+    # The cheapest way this machine does the same work, measured in the same run, and
+    # value / floor: the machines' speed moves 2x from day to day, a ratio much less.
+    floor: float | None = None
+    ratio: float | None = None
 
     @property
     def verdict(self) -> str:
@@ -38,6 +42,20 @@ def at_most(key: str, label: str, value: float, unit: str, limit: float, **extra
 
 def at_least(key: str, label: str, value: float, unit: str, floor: float, **extra) -> Figure:
     return Figure(key, label, value, unit, goal=f">= {floor:g} {unit}", ok=value >= floor, **extra)
+
+
+def versus_floor(key: str, label: str, value: float, floor: float, unit: str, *,
+                 at_most_x: float | None = None, at_least_x: float | None = None, **extra) -> Figure:
+    """A figure judged by its ratio to a floor measured in the same run: `at_most_x` for
+    times (value <= at_most_x * floor), `at_least_x` for rates (value >= at_least_x * floor)."""
+    ratio = value / floor if floor else float("inf")
+    if at_most_x is not None:
+        goal, ok = f"<= {at_most_x:g}x floor", ratio <= at_most_x
+    elif at_least_x is not None:
+        goal, ok = f">= {at_least_x:g}x floor", ratio >= at_least_x
+    else:
+        goal, ok = "", None
+    return Figure(key, label, value, unit, goal=goal, ok=ok, floor=floor, ratio=round(ratio, 2), **extra)
 
 
 def info(key: str, label: str, value: float, unit: str, **extra) -> Figure:

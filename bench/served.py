@@ -68,15 +68,20 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) ->
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
-def load(port: int, *, token: str, bodies: list[bytes], paths: list[str] | None = None,
-         path: str = "/", concurrency: int, max_seconds: float, warmup: int, workdir: Path,
-         name: str) -> dict:
-    """Run bench/loadgen.py as its own process (so it does not share our GIL) and read its result."""
-    bodies_file = workdir / f"{name}.jsonl"
-    bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+def load(port: int, *, token: str, bodies: list[bytes] | None = None, requests: int = 0,
+         paths: list[str] | None = None, path: str = "/", method: str = "POST", concurrency: int,
+         max_seconds: float, warmup: int, workdir: Path, name: str) -> dict:
+    """Run bench/loadgen.py as its own process (so it does not share our GIL) and read its
+    result: POST each of `bodies` once, or (no bodies) send `requests` bodiless requests."""
     command = [sys.executable, str(Path(__file__).with_name("loadgen.py")), "--port", str(port),
-               "--token", token, "--bodies", str(bodies_file), "--concurrency", str(concurrency),
+               "--token", token, "--concurrency", str(concurrency), "--method", method,
                "--max-seconds", str(max_seconds), "--warmup", str(warmup), "--path", path]
+    if bodies is not None:
+        bodies_file = workdir / f"{name}.jsonl"
+        bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+        command += ["--bodies", str(bodies_file)]
+    else:
+        command += ["--requests", str(requests)]
     if paths is not None:
         paths_file = workdir / f"{name}.paths"
         paths_file.write_text("\n".join(paths) + "\n")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from crisis_ct import catalogues, errors, health, openapi, web, web_db
+from crisis_ct import catalogues, errors, health, http_policy, openapi, schemas, web, web_db
 from crisis_ct.config import load_settings
 from crisis_ct.geography import queries as geography_queries
 from crisis_ct.geography.api import blueprint as geography_api
@@ -18,9 +18,12 @@ API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api, reports_api)
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    # Before any route exists: every `<int:…>` path segment is bounded by what the database holds.
+    app.url_map.converters["int"] = schemas.DatabaseIntConverter
     app.config.update(load_settings(config))
     catalogues.validate_all()
     web_db.init_app(app)
+    http_policy.init_app(app)
     errors.register_error_handlers(app, html_handler=web.html_error_page)
     app.register_blueprint(health.blueprint)
     api = openapi.create_api(app)

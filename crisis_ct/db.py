@@ -2,11 +2,12 @@
 connection level; SQL-level differences live in crisis_ct.spatial."""
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -102,19 +103,98 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    writers = None
+    if database and database != ":memory:":
+        from crisis_ct import sqlite_writers
+
+        writers = sqlite_writers.install(engine, Path(database))
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
-        # serialised by the database itself.
+        # serialised by the database itself. Writers queue for it in crisis_ct.sqlite_writers
+        # first, which hands it over without SQLite's sleeping and polling.
+        if writers is not None:
+            writers.acquire(connection.connection.dbapi_connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
+T = TypeVar("T")
+# PostgreSQL aborts one of two transactions that wait for each other (deadlock_detected) or
+# that it cannot serialise (serialization_failure); the other goes on. Run again, the
+# aborted one normally succeeds: it is a lost turn, not a broken database.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(error: BaseException) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def committed_retrying_once(session: Session, work: Callable[[], T]) -> T:
+    """`work()` then COMMIT. If PostgreSQL aborted the transaction to break a deadlock or a
+    serialisation conflict, roll back and run it once more (the session's objects reload);
+    a second conflict, and any other error, is raised. `work` must be safe to repeat: it
+    may only change the database, which the rollback undid."""
+    for attempt in (1, 2):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except sa.exc.DBAPIError as error:
+            session.rollback()
+            if attempt == 2 or not is_retryable_conflict(error):
+                raise
+    raise AssertionError("unreachable")
+
+
 def is_postgres(bind: Engine | Session | sa.Connection) -> bool:
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return engine.dialect.name == "postgresql"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock named `name`."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
+    """Hold the lock `name` for the block, across transactions, on a connection of its own;
+    yields whether it is held (wait=False: False at once when another holds it). PostgreSQL:
+    a session advisory lock, released by the server if this process dies. SQLite: always
+    held (yields True): its callers rely on its one-writer-at-a-time transactions."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(name)
+    connection = engine.connect()
+    try:
+        function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+        result = connection.execute(sa.text(f"SELECT {function}(:key)"), {"key": key}).scalar()
+        held = wait or bool(result)
+        connection.commit()  # a session lock outlives the transaction; none stays open
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except sa.exc.DBAPIError:
+                    connection.invalidate()  # never pool a connection that may still hold it
+    finally:
+        connection.close()
+
+
+def transaction_lock(session: Session, name: str) -> None:
+    """Hold the lock `name` until the session's transaction ends. PostgreSQL: an advisory
+    transaction lock (waits for the holder). SQLite needs none: every transaction begins
+    IMMEDIATE, so writers already run one at a time."""
+    if is_postgres(session):
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
 
 
 class Database:
@@ -155,13 +235,21 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "head") -> list[str]:
+    """Applies the migrations not yet applied; returns their ids, oldest first."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(database.url)
     with database.engine.begin() as connection:
+        before = current_revision(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = current_revision(connection)
+    if after == before:
+        return []
+    applied = ScriptDirectory.from_config(config).iterate_revisions(after, before or "base")
+    return [script.revision for script in reversed(list(applied))]
 
 
 def current_revision(connection: sa.Connection) -> str | None:

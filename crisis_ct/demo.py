@@ -7,11 +7,10 @@ import random
 from datetime import datetime, time, timedelta, timezone
 
 import click
-from flask.cli import AppGroup
 import sqlalchemy as sa
 
 from crisis_ct.accounts.audit import Actor
-from crisis_ct.cli_support import cli_actor
+from crisis_ct.cli_support import AppGroup, cli_actor
 from crisis_ct.config import REPO_ROOT
 from crisis_ct.geography.importers import read_admin_areas, read_sites
 from crisis_ct.geography.models import Operation, Site

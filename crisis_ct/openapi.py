@@ -3,13 +3,31 @@ from __future__ import annotations
 
 from flask import request
 from flask_smorest import Api
+from marshmallow import Schema, fields
 
 from crisis_ct.accounts.auth import require_principal
 
 from crisis_ct.errors import http_exception_response
 
 
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"description": "Machine-readable, e.g. not_found, invalid"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for a person"})
+    details = fields.Dict(required=True, metadata={
+        "description": "More about it, e.g. {fields: {name: [problems]}} for invalid input; may be empty"})
+
+
+class Error(Schema):
+    """What every 4xx/5xx answer of the API carries (crisis_ct.errors)."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
 class CrisisApi(Api):
+    # The spec documents this shape for every operation's error answers ("default") and for
+    # its 422 on invalid parameters, as the handlers in crisis_ct.errors produce it.
+    ERROR_SCHEMA = Error
+
     def handle_http_exception(self, error):
         return http_exception_response(error)
 

@@ -2,6 +2,27 @@
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter
+
+# Ids are PostgreSQL `integer` (int4): a larger number cannot name a row, and sent to the
+# database it fails (int4/int8 out of range, or SQLite's 64-bit limit) instead of finding none.
+DB_INT_MAX = 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """The app's `<int:…>` path converter: a number beyond DB_INT_MAX matches no route (404),
+    and the OpenAPI spec states the bound."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits, min, DB_INT_MAX if max is None else max, signed)
+
+
+class DatabaseInteger(fields.Integer):
+    """A query or body integer that goes into SQL: out of the database's range is a 422."""
+
+    def __init__(self, *, minimum: int = 0, maximum: int = DB_INT_MAX, **kwargs):
+        validators = [validate.Range(min=minimum, max=min(maximum, DB_INT_MAX)), *kwargs.pop("validate", ())]
+        super().__init__(validate=validators, **kwargs)
 
 
 class BBoxField(fields.Field):
@@ -25,5 +46,5 @@ class OperationQuery(Schema):
 
 
 class PageQuery(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = DatabaseInteger(load_default=100, minimum=1, maximum=1000)
+    offset = DatabaseInteger(load_default=0)

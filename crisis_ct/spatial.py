@@ -129,7 +129,10 @@ class SpatialiteSQL(SpatialSQL):
         return sa.text(
             "SELECT rowid FROM SpatialIndex WHERE f_table_name = :sx_table "
             "AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:sx_x1, :sx_y1, :sx_x2, :sx_y2, 4326)"
-        ).bindparams(sx_table=table.name, sx_x1=bbox[0], sx_y1=bbox[1], sx_x2=bbox[2], sx_y2=bbox[3])
+        ).bindparams(*(sa.bindparam(name, value, unique=True) for name, value in (
+            # unique: one statement may ask two tables' indexes (a task's site or its area)
+            ("sx_table", table.name), ("sx_x1", bbox[0]), ("sx_y1", bbox[1]), ("sx_x2", bbox[2]),
+            ("sx_y2", bbox[3]))))
 
     def bbox_filter(self, table, bbox):
         return table.c.id.in_(self._index_rowids(table, bbox))

@@ -5,20 +5,23 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from datetime import timedelta
 from functools import wraps
 from threading import Lock
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
-from flask import g, request, session
+from flask import current_app, g, request, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from crisis_ct.accounts import login_throttle, web_sessions
 from crisis_ct.accounts.models import ROLE_RANK, ApiToken, Membership, User
 from crisis_ct.accounts.operations import hash_token
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import Operation
+from crisis_ct.timeutil import utcnow
 from crisis_ct.web_db import db_session, on_warm_up
 
 # A token's principal is kept for a few seconds, so a busy webhook (one request per
@@ -113,6 +116,7 @@ def _load_principal(user, via: str, rows: list | None = None) -> Principal:
         roles={op_id: role for op_id, role, _ in rows},
         expertise=tuple(user.expertise or ()),
         languages=tuple(user.languages or ("en",)),
+        preferred_language=user.preferred_language,
         via=via,
         operation_codes={op_id: code for op_id, _, code in rows},
     )
@@ -122,16 +126,20 @@ def _principal_of_token(token_hash: str, session: Session | None = None) -> Prin
     # The user and their memberships in one query (one row per membership, none without),
     # as plain columns: no User object to build and track for a principal that outlives it.
     rows = (session or db_session()).execute(
-        sa.select(User.id, User.email, User.display_name, User.expertise, User.languages,
+        sa.select(User.id, User.email, User.display_name, User.expertise, User.languages, User.preferred_language,
                   Membership.operation_id, Membership.role, Operation.code)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .outerjoin(Membership, Membership.user_id == User.id)
+        # A token made for one operation acts only there.
+        .outerjoin(Membership, sa.and_(Membership.user_id == User.id,
+                                       sa.or_(ApiToken.operation_id.is_(None),
+                                              Membership.operation_id == ApiToken.operation_id)))
         .outerjoin(Operation, Operation.id == Membership.operation_id)
         .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
     ).all()
     if not rows:
         return None
-    # _load_principal reads id, email, display_name, expertise and languages: the row has them.
+    # _load_principal reads id, email, display_name, expertise, languages and preferred_language:
+    # the row has them.
     return _load_principal(rows[0], "token", [(row.operation_id, row.role, row.code) for row in rows
                                               if row.operation_id is not None])
 
@@ -153,12 +161,40 @@ def current_principal() -> Principal | None:
             principal = _principal_of_token(token_hash)
             if principal is not None:
                 _remember_principal(token_hash, principal)
-    elif session.get("user_id") and _session_may_authenticate():
-        user = db_session().get(User, session["user_id"])
-        if user is not None and user.is_active:
-            principal = _load_principal(user, "session")
+    elif session.get(SESSION_ID_KEY) and _session_may_authenticate():
+        principal = _principal_of_web_session(session[SESSION_ID_KEY])
     g.principal = principal
     return principal
+
+
+# The Flask (signed cookie) session holds only this random id; whether it still signs
+# anyone in is decided by its row in web_sessions, which logout and the people operations end.
+SESSION_ID_KEY = "sid"
+
+
+def session_policy() -> web_sessions.SessionPolicy:
+    return web_sessions.SessionPolicy(idle=timedelta(hours=current_app.config["SESSION_IDLE_HOURS"]),
+                                      absolute=timedelta(days=current_app.config["SESSION_MAX_DAYS"]))
+
+
+def login_policy(*, per_client: bool = False) -> login_throttle.LoginPolicy:
+    """Failed sign-ins allowed per email (or per client address) within the window."""
+    config = current_app.config
+    limit = config["LOGIN_MAX_FAILURES_PER_CLIENT" if per_client else "LOGIN_MAX_FAILURES"]
+    return login_throttle.LoginPolicy(max_failures=limit, window=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]))
+
+
+def _principal_of_web_session(session_id: str) -> Principal | None:
+    database = db_session()
+    user_id = web_sessions.active_user_id(database, session_id, now=utcnow(), policy=session_policy())
+    if database.dirty:  # the visit noted, or an expired session closed
+        database.commit()
+    if user_id is None:
+        return None
+    user = database.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return _load_principal(user, "session")
 
 
 def require_principal() -> Principal:

@@ -74,8 +74,11 @@ def add_user(
     display_name: str | None = None,
     languages: list[str] | None = None,
     expertise: list[str] | None = None,
+    organisation: str | None = None,
 ) -> NewUser:
-    """Create the user if new, and give them `role` in the operation."""
+    """Create the user if new, and give them `role` in the operation. `password` is used only
+    for a new user (None: they get one later, e.g. through an invitation): giving an existing
+    person a role never changes their password (crisis_ct.accounts.people.reset_password does)."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not '{role}'")
     operation = find_operation(session, operation_code)
@@ -88,8 +91,11 @@ def add_user(
             display_name=display_name or email.split("@")[0],
             languages=languages or ["en"],
             expertise=[tag.upper() for tag in expertise or []],
+            organisation=organisation or None,
             is_active=True,
         )
+        if password is not None:
+            set_password(user, password)
         session.add(user)
     else:
         if languages:
@@ -98,32 +104,44 @@ def add_user(
             user.expertise = [tag.upper() for tag in expertise]
         if display_name:
             user.display_name = display_name
-    if password is not None:
-        set_password(user, password)
+        if organisation:
+            user.organisation = organisation
     session.flush()
     membership = session.scalar(
         sa.select(Membership).where(Membership.user_id == user.id, Membership.operation_id == operation.id)
     )
+    previous_role = None if membership is None else membership.role
     if membership is None:
         session.add(Membership(user_id=user.id, operation_id=operation.id, role=role))
     else:
         membership.role = role
-    record(session, actor, "user.added" if created else "user.updated", target_type="user",
-           target_id=user.id, operation_id=operation.id,
-           details={"email": email, "role": role, "operation": operation.code})
+    details = {"email": email, "role": role, "operation": operation.code}
+    if previous_role is not None:
+        details["previous_role"] = previous_role
+    record(session, actor, "user.added" if created else "user.role_set", target_type="user",
+           target_id=user.id, operation_id=operation.id, details=details)
     return NewUser(user, created)
 
 
-def create_token(session: Session, actor: Actor, email: str, *, name: str = "") -> tuple[ApiToken, str]:
-    """Returns the stored token row and the token itself, which is never stored."""
+def create_token(session: Session, actor: Actor, email: str, *, name: str = "",
+                 operation_code: str | None = None) -> tuple[ApiToken, str]:
+    """Returns the stored token row and the token itself, which is never stored. With
+    `operation_code` the token acts only in that operation (where the user needs a role)."""
     user = find_user(session, email)
     if user is None:
         raise AccountError(f"no user with email '{email}'")
+    operation_id = None
+    if operation_code is not None:
+        operation_id = find_operation(session, operation_code).id
+        if session.scalar(sa.select(Membership.id).where(Membership.user_id == user.id,
+                                                         Membership.operation_id == operation_id)) is None:
+            raise AccountError(f"{user.email} has no role in '{operation_code}'")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], name=name)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], name=name,
+                   operation_id=operation_id)
     session.add(row)
     session.flush()
-    record(session, actor, "token.created", target_type="api_token", target_id=row.id,
+    record(session, actor, "token.created", target_type="api_token", target_id=row.id, operation_id=operation_id,
            details={"user": user.email, "prefix": row.prefix, "name": name})
     return row, token
 

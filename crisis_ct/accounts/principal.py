@@ -17,6 +17,7 @@ class Principal:
     languages: tuple[str, ...] = ("en",)
     via: str = "token"  # token | session
     operation_codes: dict[int, str] = field(default_factory=dict)
+    preferred_language: str | None = None  # of the pages; None: the browser's
 
     @property
     def actor(self) -> Actor:
@@ -42,6 +43,14 @@ class Principal:
     def can_submit(self, operation_id: int) -> bool:
         role = self.roles.get(operation_id)
         return role == "submitter" or self.has_role(operation_id, "coordinator")
+
+    def grantable_roles(self, operation_id: int) -> tuple[str, ...]:
+        """The roles this person may give in the operation: a coordinator's or admin's own and
+        those below it, never above it; nothing for anyone else."""
+        own = ROLE_RANK.get(self.roles.get(operation_id) or "", 0)
+        if own < ROLE_RANK["coordinator"]:
+            return ()
+        return tuple(role for role, rank in sorted(ROLE_RANK.items(), key=lambda item: -item[1]) if rank <= own)
 
     def highest_rank(self) -> int:
         return max((ROLE_RANK.get(role, 0) for role in self.roles.values()), default=0)

@@ -9,6 +9,7 @@ from shapely import wkb
 from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.audit import Actor, record
+from crisis_ct.accounts.models import Membership
 from crisis_ct.db import is_postgres
 from crisis_ct.geography.importers import AdminAreaRow, GeoImportError, SiteRow
 from crisis_ct.geography.models import AdminArea, Operation, Site
@@ -40,6 +41,28 @@ def create_operation(session: Session, actor: Actor, code: str, name: str, count
     record(session, actor, "operation.created", target_type="operation", target_id=operation.id,
            operation_id=operation.id, details={"code": code})
     return operation
+
+
+@dataclass(frozen=True)
+class OperationSummary:
+    code: str
+    name: str
+    country_iso3: str
+    languages: list[str]
+    sites: int
+    people: int
+
+
+def list_operations(session: Session) -> list[OperationSummary]:
+    """Every operation by code, with how many sites and people (memberships) it has."""
+    sites = (sa.select(sa.func.count()).where(Site.operation_id == Operation.id)
+             .correlate(Operation).scalar_subquery())
+    people = (sa.select(sa.func.count()).where(Membership.operation_id == Operation.id)
+              .correlate(Operation).scalar_subquery())
+    rows = session.execute(sa.select(Operation.code, Operation.name, Operation.country_iso3, Operation.languages,
+                                     sites, people).order_by(Operation.code))
+    return [OperationSummary(code, name, iso3, list(languages or ()), n_sites, n_people)
+            for code, name, iso3, languages, n_sites, n_people in rows]
 
 
 @dataclass

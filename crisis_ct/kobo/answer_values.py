@@ -65,11 +65,17 @@ def not_a_choice(question: Question, outside: list[str]) -> Problem:
                    f"'{question.list_name}'", question.name, " ".join(outside))
 
 
+_INT64 = 2 ** 63
+
+
 def _as_integer(question: Question, text: str, _choices) -> tuple[object, Problem | None]:
     try:
-        return int(text), None
+        number = int(text)
     except ValueError:
         return None, _bad(question, text, "invalid_number", "is not a whole number")
+    if not -_INT64 <= number < _INT64:  # answers are stored as JSON, whose writer stops at 64 bits
+        return None, _bad(question, text, "number_out_of_range", "is too large to store")
+    return number, None
 
 
 def _as_decimal(question: Question, text: str, _choices) -> tuple[object, Problem | None]:

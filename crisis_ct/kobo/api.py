@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import orjson
 import sqlalchemy as sa
@@ -12,11 +13,12 @@ from crisis_ct.accounts.auth import require_principal, requires, scoped_operatio
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import Site
 from crisis_ct.kobo import operations
+from crisis_ct.kobo.access import app_access
 from crisis_ct.kobo.ingest import DUPLICATE, QUARANTINED
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission
+from crisis_ct.kobo.schemas import (OutcomeSchema, QuarantinedSchema, QuarantineQuery, ResolveSiteSchema,
+                                    SubmissionSchema, SubmissionsQuery)
 from crisis_ct.projection.submissions import submission
-from crisis_ct.kobo.schemas import (OutcomeSchema, QuarantinedSchema, QuarantineQuery, SubmissionSchema,
-                                    SubmissionsQuery)
 from crisis_ct.web_db import db_session
 
 blueprint = Blueprint("kobo", __name__, url_prefix="/api/v1/kobo", description="Kobo submissions")
@@ -24,9 +26,24 @@ blueprint = Blueprint("kobo", __name__, url_prefix="/api/v1/kobo", description="
 STATUS_CODES = {DUPLICATE: 200, QUARANTINED: 202}
 
 
+# The body is whatever Kobo's REST Services send for the form (any JSON object); a payload
+# that is not a submission at all is a 400, one that cannot be processed is kept (202).
+SUBMISSION_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True,
+    "description": "One Kobo submission as REST Services send it (JSON): _uuid or meta/instanceID, "
+                   "the form's answers by their XLSForm names (groups as prefixes), _submission_time ..."}}}}
+
+
 @blueprint.post("/submissions")
 @requires("coordinator", allow_submitter=True)
-@blueprint.response(201, OutcomeSchema, description="Stored (201), already stored (200) or quarantined (202)")
+@blueprint.doc(requestBody=SUBMISSION_BODY)
+@blueprint.response(201, OutcomeSchema, description="Stored: a new submission, or a new version of one")
+@blueprint.alt_response(200, schema=OutcomeSchema, success=True,
+                        description="Already stored: the same submission was received before")
+@blueprint.alt_response(202, schema=OutcomeSchema, success=True,
+                        description="Kept in quarantine with its reason (reason_code, reason), to be fixed and replayed")
+@blueprint.alt_response(503, response="SERVICE_UNAVAILABLE",
+                        description="The database is unavailable: nothing was stored, Kobo retries")
 def receive_submission():
     """Kobo REST Services endpoint: one submission per request, JSON."""
     principal = require_principal()
@@ -35,11 +52,9 @@ def receive_submission():
         raise ApiError(403, "forbidden", "This token may not submit to any operation.")
     payload = _json_body()
     try:
-        session = db_session()
-        outcome = operations.receive(session, payload, sorted(operation_ids), via="webhook",
-                                     match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"])
-        # Kobo must hear 2xx only once the submission is safely committed.
-        session.commit()
+        outcome = operations.receive_and_commit(
+            db_session(), payload, sorted(operation_ids), via="webhook",
+            match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"], access=app_access())
     except operations.NotASubmissionError as exc:
         raise ApiError(400, "not_a_submission", str(exc)) from exc
     return dataclasses.asdict(outcome), STATUS_CODES.get(outcome.status, 201)
@@ -50,10 +65,16 @@ def _json_body():
         raise ApiError(415, "unsupported_media_type",
                        "Send the submission as JSON (Content-Type: application/json); "
                        "set the REST Service to JSON, not XML.")
+    body = request.get_data(cache=False)
     try:
-        return orjson.loads(request.get_data(cache=False))
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}") from exc
+        try:
+            # Valid JSON that orjson refuses (a number beyond a double, such as 1e400) is
+            # still a submission: the quarantine keeps it (odd_records).
+            return json.loads(body)
+        except ValueError:
+            raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}") from exc
 
 
 @blueprint.get("/submissions")
@@ -89,18 +110,10 @@ def list_quarantine(operation=None, limit=100, offset=0):
     principal = require_principal()
     operation_ids = scoped_operation_ids(principal, operation, "coordinator")
     total, rows = operations.pending_quarantine(db_session(), operation_ids, limit=limit, offset=offset)
-    items = [submission(principal, row.operation_id, {**QuarantinedSchema().dump(row), "site_id": _named_site(row.raw)})
+    items = [submission(principal, row.operation_id,
+                        {**QuarantinedSchema().dump(row), "site_id": operations.named_site(row.raw)})
              for row in rows]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
-
-
-def _named_site(raw) -> str | None:
-    if not isinstance(raw, dict):
-        return None
-    for key, value in raw.items():
-        if key == "site_id" or key.endswith("/site_id"):
-            return str(value)
-    return None
 
 
 @blueprint.post("/quarantine/<int:quarantine_id>/replay")
@@ -109,16 +122,42 @@ def _named_site(raw) -> str | None:
 def replay_one(quarantine_id: int):
     principal = require_principal()
     session = db_session()
+    row = _pending_row(principal, session, quarantine_id)
+    result = operations.replay(session, principal.actor, [row],
+                               match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"],
+                               access=app_access())[0]
+    session.commit()
+    return dataclasses.asdict(result.outcome)
+
+
+@blueprint.post("/quarantine/<int:quarantine_id>/resolve")
+@requires("coordinator")
+@blueprint.arguments(ResolveSiteSchema, as_kwargs=True)
+@blueprint.response(200, OutcomeSchema, description="The outcome of storing it at the site named")
+def resolve_site(quarantine_id: int, site_id: str):
+    """Store a submission quarantined as `unknown_site` at the site the coordinator names."""
+    principal = require_principal()
+    session = db_session()
+    row = _pending_row(principal, session, quarantine_id)
+    try:
+        result = operations.resolve_site(session, principal.actor, row, site_id,
+                                         match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"],
+                                         access=app_access())
+    except operations.ResolveError as exc:
+        raise ApiError(422, "invalid_site", str(exc), {"site_id": site_id}) from exc
+    session.commit()
+    return dataclasses.asdict(result.outcome)
+
+
+def _pending_row(principal, session, quarantine_id: int) -> QuarantinedSubmission:
+    """The caller's operation's pending row (another operation's: 404, never leaked)."""
     row = session.get(QuarantinedSubmission, quarantine_id)
-    if row is None or not principal.has_role(row.operation_id, "coordinator"):
+    if row is None or row.operation_id is None or not principal.has_role(row.operation_id, "coordinator"):
         raise ApiError(404, "not_found", f"No quarantined submission {quarantine_id}.")
     if row.status != "pending":
         raise ApiError(409, "conflict", f"Quarantined submission {quarantine_id} was already {row.status}.",
                        {"status": row.status, "submission_id": row.submission_id})
-    result = operations.replay(session, principal.actor, [row],
-                               match_distance_m=current_app.config["SITE_MATCH_DISTANCE_M"])[0]
-    session.commit()
-    return dataclasses.asdict(result.outcome)
+    return row
 
 
 @blueprint.get("/assets")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from crisis_ct.kobo.formspec import FormSpec
 from crisis_ct.kobo.normalise import NormalisedSubmission, NotASubmission, normalise, with_uuid_prefix
 
-__all__ = ["Rejected", "form_of", "read_batch", "read_record", "unknown_version_reason"]
+__all__ = ["Rejected", "form_of", "read_batch", "read_record", "record_ids", "unknown_version_reason"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Rejected:
     kobo_id: int | None
     code: str
     reason: str
+    details: dict | None = None  # facts behind the reason (nearest sites, unknown questions…)
 
 
 Read = NormalisedSubmission | Rejected
@@ -78,6 +79,11 @@ def unknown_version_reason(version: object, asset_uid: str, known_versions: Sequ
     known = ", ".join(known_versions) or "none registered"
     return (f"Form version '{version}' of asset {asset_uid} is not known to crisis-ct (known: {known}). "
             "Run `crisis-ct kobo sync` or register the form, then replay.")
+
+
+def record_ids(record: Mapping) -> tuple[str | None, int | None]:
+    """The instance id and Kobo `_id` a record names, as a quarantine row keeps them."""
+    return _instance_id(record), _int(record.get("_id"))
 
 
 def _instance_id(record: Mapping) -> str | None:

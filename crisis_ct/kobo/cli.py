@@ -6,6 +6,7 @@ function in `app.extensions["kobo_sleep"]` for the `--every` loop.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -15,13 +16,13 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 
 from crisis_ct.accounts.audit import record as audit
-from crisis_ct.cli_support import cli_actor, fail, progress_bar
+from crisis_ct.cli_support import AppGroup, cli_actor, fail, progress_bar
 from crisis_ct.geography.models import Operation
 from crisis_ct.geography.operations import OperationError, get_operation
 from crisis_ct.kobo import operations
+from crisis_ct.kobo.access import app_access
 from crisis_ct.kobo.client import KoboError
 from crisis_ct.kobo.exports import ExportError
 from crisis_ct.kobo.forms import BUNDLED_FORM, add_form_version, register_asset
@@ -34,6 +35,7 @@ from crisis_ct.kobo.sync import (DEFAULT_CATCH_UP_DAYS, FAILED, assets_to_sync, 
                                  default_client_factory, sync_asset)
 from crisis_ct.web_db import database
 
+log = logging.getLogger(__name__)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REPLAY_BATCH = 200
 
@@ -141,7 +143,15 @@ def sync(operation_code, asset_uid, catch_up_days, every_minutes, max_rounds):
     rounds = 0
     while True:
         rounds += 1
-        failed = _sync_round(uids, catch_up_days)
+        if every_minutes:
+            try:
+                _sync_round(uids, catch_up_days)
+            except Exception as exc:  # noqa: BLE001 - a scheduled loop must outlive any one round
+                log.exception("kobo sync round failed")
+                click.echo(f"sync round failed ({type(exc).__name__}: {exc}); next round in "
+                           f"{every_minutes:g} minute(s)", err=True)
+        else:
+            failed = _sync_round(uids, catch_up_days)
         if not every_minutes:
             if failed:
                 fail(f"{failed} project(s) failed to sync; what was read before the failure is stored, "
@@ -209,7 +219,8 @@ def replay(operation_code):
         with db.session() as session:
             rows = list(session.scalars(sa.select(QuarantinedSubmission).where(
                 QuarantinedSubmission.id.in_(ids[start:start + REPLAY_BATCH])).order_by(QuarantinedSubmission.id)))
-            for result in operations.replay(session, cli_actor(), rows, match_distance_m=_match_distance()):
+            for result in operations.replay(session, cli_actor(), rows, match_distance_m=_match_distance(),
+                                            access=app_access(timeout_s=30.0, retries=1)):
                 outcome = result.outcome
                 if outcome.status == QUARANTINED:
                     still += 1
@@ -221,6 +232,43 @@ def replay(operation_code):
                                f"(submission {outcome.submission_id})")
     click.echo(f"replayed {len(ids)}: {stored} stored, {still} still quarantined")
     _rescore()
+
+
+@kobo_group.command("resolve")
+@click.argument("quarantine_id", type=int)
+@click.option("--site", "site_code", required=True, help="The site id the submission is about")
+def resolve(quarantine_id, site_code):
+    """Store a submission quarantined for its site at the site you name."""
+    with database().session() as session:
+        row = session.get(QuarantinedSubmission, quarantine_id)
+        if row is None or row.status != "pending":
+            fail(f"no pending quarantined submission #{quarantine_id}")
+        try:
+            result = operations.resolve_site(session, cli_actor(), row, site_code,
+                                             match_distance_m=_match_distance())
+        except operations.ResolveError as exc:
+            fail(str(exc))
+        outcome = result.outcome
+    if outcome.status == QUARANTINED:
+        fail(f"#{quarantine_id} stays quarantined ({outcome.reason_code}): {outcome.reason}")
+    click.echo(f"#{quarantine_id} {outcome.instance_id}: {outcome.status} at site {site_code} "
+               f"(submission {outcome.submission_id})")
+    _rescore()
+
+
+@kobo_group.command("quarantine")
+@click.option("--operation", "operation_code", help="Only this operation's quarantine")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+def quarantine_list(operation_code, limit):
+    """The pending quarantine: reason, attempts and last attempt of each submission."""
+    with database().session() as session:
+        total, rows = operations.pending_quarantine(session, _operation_ids(session, operation_code), limit=limit)
+        for row in rows:
+            last = row.last_attempt_at or row.received_at
+            click.echo(f"#{row.id} {row.instance_id or '-'} {row.asset_uid or '-'}: {row.reason_code}; "
+                       f"{row.attempts} attempt(s), last {last:%Y-%m-%d %H:%M:%S} UTC")
+            click.echo(f"  {row.reason}")
+    click.echo(f"{total} pending")
 
 
 def _operation_ids(session, operation_code: str | None) -> list[int]:
@@ -265,6 +313,7 @@ def status_lines(session, operation_ids: list[int]) -> list[str]:
                          f"highest _id {asset.highest_kobo_id}")
             lines.append(f"  found: {_summary_text(asset.last_sync_summary or {})}")
         lines.append(f"  quarantined, pending: {pending}")
+        lines.extend(hook_status_lines(asset))
     return lines
 
 
@@ -275,8 +324,19 @@ def _summary_text(summary: dict) -> str:
                 f"{counts.get('duplicates', 0)} unchanged, {counts.get('quarantined', 0)} quarantined")
 
     text = f"new: {part(summary.get('new'))}; catch-up: {part(summary.get('catch_up'))}"
+    if summary.get("validation_changes"):
+        text += f"; validation status changes: {summary['validation_changes']}"
+    deletions = summary.get("deletions")
+    if deletions:
+        text += f"; deleted in Kobo, withdrawn: {deletions.get('withdrawn', 0)}"
     if summary.get("new_form_version"):
         text += f"; new form version {summary.get('form_version')}"
     if summary.get("error"):
         text += f"; error: {summary['error']}"
+        if summary.get("failing_since"):
+            text += f" (failing since {summary['failing_since'][:19]})"
     return text
+
+
+# `kobo setup`, `kobo retry-failed` and the REST Service lines of `kobo status`.
+from crisis_ct.kobo.cli_setup import hook_status_lines  # noqa: E402

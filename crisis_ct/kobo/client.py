@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 __all__ = ["KoboAuthError", "KoboClient", "KoboError", "KoboNotFound", "KoboUnavailable"]
 
@@ -49,12 +50,15 @@ class KoboClient:
     def __init__(self, base_url: str, token: str, *, timeout: float = 30, max_retries: int = 6,
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
                  backoff_base: float = 1.0, backoff_cap: float = 120.0, max_retry_after: float = 600.0,
-                 session: requests.Session | None = None):
+                 deadline: float = 120.0, session: requests.Session | None = None):
+        """`timeout`: seconds for the connection and for each read; `deadline`: seconds for a
+        whole response body to arrive."""
         if not base_url:
             raise ValueError("base_url is required (the Kobo server differs per operation)")
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.timeout = timeout
+        self.deadline = deadline
         self.max_retries = max_retries
         self._sleep = sleep
         self._rng = rng
@@ -81,6 +85,11 @@ class KoboClient:
     def get_asset(self, uid: str) -> dict[str, Any]:
         """One asset including `content` (survey, choices, settings, translations)."""
         return self._get_json(self._url(f"/api/v2/assets/{uid}/"), {"format": "json"})
+
+    def get_version(self, uid: str, version_uid: str) -> dict[str, Any]:
+        """One deployed (or draft) version of an asset, with its `content`: what a submission's
+        `__version__` (the kpi version uid) names."""
+        return self._get_json(self._url(f"/api/v2/assets/{uid}/versions/{version_uid}/"), {"format": "json"})
 
     def get_submission(self, uid: str, kobo_id: int) -> dict[str, Any]:
         return self._get_json(self._url(f"/api/v2/assets/{uid}/data/{int(kobo_id)}/"), {"format": "json"})
@@ -123,7 +132,67 @@ class KoboClient:
                 yield records
             url, params = self._next_url(page), None
 
+    def iter_validation_changes(self, uid: str, *, since_ts: int,
+                                page_size: int = MAX_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the submissions whose validation status was set at or after `since_ts`
+        (Unix seconds): a review fires no hook and changes nothing else a sync could see."""
+        # $gt one second earlier: two reviews within the second already seen are both read.
+        query = {"_validation_status.timestamp": {"$gt": int(since_ts) - 1}}
+        yield from self._pages(uid, {"query": json.dumps(query)}, page_size)
+
+    def list_submission_ids(self, uid: str, *, page_size: int = MAX_PAGE_SIZE) -> list[int]:
+        """Every `_id` the asset has now, or an exception: never a partial list.
+
+        Keyset paging (`_id` above the last one read) rather than offsets: a deletion while
+        the listing runs would shift offsets and make it skip a record that still exists.
+        """
+        ids: list[int] = []
+        last: int | None = None
+        url = self._url(f"/api/v2/assets/{uid}/data/")
+        while True:
+            params = {"format": "json", "limit": max(1, min(int(page_size), MAX_PAGE_SIZE)),
+                      "sort": json.dumps({"_id": 1}), "fields": json.dumps(["_id"])}
+            if last is not None:
+                params["query"] = json.dumps({"_id": {"$gt": last}})
+            page = self._get_json(url, params)
+            results = page.get("results") if isinstance(page, dict) else None
+            if not isinstance(results, list):
+                raise KoboUnavailable(f"Kobo answered {url_path(url)} without a list of results")
+            page_ids = [_record_id(r) for r in results]
+            if any(i is None for i in page_ids):
+                raise KoboUnavailable(f"Kobo listed a record without an integer _id at {url_path(url)}")
+            if last is not None and any(i <= last for i in page_ids):
+                raise KoboUnavailable(f"Kobo's listing of {url_path(url)} is not in _id order")
+            ids.extend(page_ids)
+            if not page.get("next") or not page_ids:
+                return ids
+            last = page_ids[-1]
+
+    # -- writing (project set-up) -------------------------------------------------------
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+             files: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """One API call that may change something: (status, JSON body or None).
+
+        Any status below 400 is returned (304 included); 4xx raise as for reads, with the
+        server's message. A POST is retried only when the server says it did not process
+        it (429, 503); PATCH, PUT and DELETE are idempotent and retried like reads."""
+        response, parsed = self._request(method, self._url(path), params, body=body, files=files, data=data,
+                                         expect_json=False)
+        return response.status_code, parsed
+
     # -- HTTP ------------------------------------------------------------------------------
+    def _pages(self, uid: str, extra: dict[str, Any], page_size: int) -> Iterator[list[dict[str, Any]]]:
+        params: dict[str, Any] | None = {
+            "format": "json", "limit": max(1, min(int(page_size), MAX_PAGE_SIZE)),
+            "sort": json.dumps({"_id": 1}), **extra}
+        url: str | None = self._url(f"/api/v2/assets/{uid}/data/")
+        while url:
+            page = self._get_json(url, params)
+            records = [r for r in page.get("results") or [] if isinstance(r, dict)]
+            if records:
+                yield records
+            url, params = self._next_url(page), None
+
     def _url(self, path: str) -> str:
         return self.base_url + path
 
@@ -137,39 +206,44 @@ class KoboClient:
         return urlunsplit((self._origin.scheme, self._origin.netloc, parts.path, parts.query, ""))
 
     def _get_json(self, url: str, params: dict[str, Any] | None) -> Any:
-        response = self._request("GET", url, params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise KoboUnavailable(f"Kobo answered {url_path(url)} with something that is not JSON",
-                                  response.status_code) from exc
+        return self._request("GET", url, params)[1]
 
-    def _request(self, method: str, url: str, params: dict[str, Any] | None) -> requests.Response:
+    def _request(self, method: str, url: str, params: dict[str, Any] | None, *, body: Any = None,
+                 files: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+                 expect_json: bool = True) -> tuple[requests.Response, Any]:
+        """The response and its parsed JSON body. A body that arrives cut short, is not JSON
+        or takes longer than `deadline` seconds to arrive is a failure of the server like a
+        5xx: retried with backoff, then KoboUnavailable."""
         headers = {"Authorization": f"Token {self._token}", "Accept": "application/json"}
+        retry_statuses = _RETRY_STATUSES if method != "POST" else {429, 503}
         attempt = 0
         while True:
             failure: str
             wait: float | None = None
             try:
-                response = self._session.request(method, url, params=params, headers=headers,
-                                                 timeout=self.timeout)
+                response = self._session.request(method, url, params=params, headers=headers, json=body,
+                                                 files=files, data=data, timeout=self.timeout, stream=True)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if method == "POST" and not isinstance(exc, requests.ConnectTimeout) \
+                        and "refused" not in str(exc).lower():
+                    raise KoboUnavailable(f"Kobo did not answer {method} {url_path(url)} "
+                                          f"({type(exc).__name__}); it may or may not have been done") from None
                 failure = f"network error ({type(exc).__name__})"
             else:
                 status = response.status_code
                 if status < 400:
-                    return response
-                if status in (401, 403):
-                    raise KoboAuthError(
-                        f"Kobo refused the API key for {url_path(url)} (HTTP {status}): check the "
-                        f"token and that its user can view this project's submissions", status)
-                if status == 404:
-                    raise KoboNotFound(f"Kobo has no {url_path(url)} (HTTP 404)", status)
-                if status not in _RETRY_STATUSES:
-                    raise KoboError(f"Kobo answered HTTP {status} for {url_path(url)}", status)
-                failure = f"HTTP {status}"
-                if status in (429, 503):  # the two statuses that may say when to come back
-                    wait = _retry_after_seconds(response.headers.get("Retry-After"))
+                    try:
+                        return response, self._parsed_body(response, expect_json)
+                    except _BodyFailure as exc:
+                        failure = str(exc)
+                else:
+                    try:
+                        _raise_unless_retried(method, url, response, retry_statuses)
+                    finally:
+                        _close(response)
+                    failure = f"HTTP {status}"
+                    if status in (429, 503):  # the two statuses that may say when to come back
+                        wait = _retry_after_seconds(response.headers.get("Retry-After"))
             if attempt >= self.max_retries:
                 raise KoboUnavailable(f"Kobo unavailable for {url_path(url)} after "
                                       f"{attempt + 1} attempts (last: {failure})")
@@ -180,10 +254,77 @@ class KoboClient:
             self._sleep(wait)
             attempt += 1
 
+    def _parsed_body(self, response: requests.Response, expect_json: bool) -> Any:
+        content = self._read_body(response)
+        if not content.strip():
+            if expect_json:
+                raise _BodyFailure("an empty body")
+            return None
+        try:
+            return json.loads(content)
+        except ValueError:
+            raise _BodyFailure("a body that is not JSON") from None
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        """The whole body within the overall deadline: the socket time-out only bounds each
+        read, and a proxy that drips a byte a second would never trip it."""
+        raw = getattr(response, "raw", None)
+        if raw is None or not hasattr(raw, "read1"):  # a test double with its content ready
+            return response.content
+        deadline = time.monotonic() + self.deadline
+        chunks: list[bytes] = []
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise _BodyFailure(f"a body still arriving after {self.deadline:g}s")
+                chunk = raw.read1(65536, decode_content=True)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _BodyFailure(f"a body cut short ({type(exc).__name__})") from None
+        finally:
+            _close(response)
+
     def _backoff(self, attempt: int) -> float:
         # Exponential with jitter so many syncs that failed together do not return together.
         ceiling = min(self._backoff_cap, self._backoff_base * (2 ** attempt))
         return ceiling * (0.5 + 0.5 * self._rng())
+
+
+class _BodyFailure(Exception):
+    """The response body could not be read whole (message: what arrived instead)."""
+
+
+def _close(response: requests.Response) -> None:
+    close = getattr(response, "close", None)
+    if close is not None:
+        close()
+
+
+def _server_message(response: requests.Response) -> str:
+    """kpi's own words for a refused write (`detail` or `error`), short; never headers."""
+    try:
+        body = response.json()
+    except Exception:  # noqa: BLE001 - any unreadable body just has no message
+        return ""
+    if isinstance(body, dict):
+        message = body.get("detail") or body.get("error") or body
+    else:
+        message = body
+    return f": {str(message)[:300]}"
+
+
+def _raise_unless_retried(method: str, url: str, response: requests.Response, retry_statuses: set[int]) -> None:
+    status = response.status_code
+    if status in (401, 403):
+        raise KoboAuthError(f"Kobo refused the API key for {url_path(url)} (HTTP {status}): check the "
+                            f"token and that its user can view this project's submissions", status)
+    if status == 404:
+        raise KoboNotFound(f"Kobo has no {url_path(url)} (HTTP 404)", status)
+    if status not in retry_statuses:
+        raise KoboError(f"Kobo answered HTTP {status} for {method} {url_path(url)}{_server_message(response)}",
+                        status)
 
 
 def url_path(url: str) -> str:

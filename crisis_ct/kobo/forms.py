@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from crisis_ct.config import REPO_ROOT
 from crisis_ct.kobo.formspec import FormSpec
 from crisis_ct.kobo.models import KoboAsset, KoboFormVersion
+from crisis_ct.spatial import spatial_sql
+from crisis_ct.timeutil import utcnow
 
 BUNDLED_FORM = REPO_ROOT / "forms" / "ct_site_assessment.xlsx"
 
@@ -28,15 +30,21 @@ def bundled_form() -> FormSpec:
 def add_form_version(session: Session, asset: KoboAsset, spec: FormSpec, *, version: str | None = None,
                      content: dict | None = None) -> KoboFormVersion:
     version = version or spec.version or "unversioned"
-    existing = session.scalar(sa.select(KoboFormVersion).where(
+    register_version(session, asset.id, version, content or spec.to_asset_content())
+    return session.scalar(sa.select(KoboFormVersion).where(
         KoboFormVersion.asset_id == asset.id, KoboFormVersion.version == version))
-    if existing is not None:
-        return existing
-    row = KoboFormVersion(asset_id=asset.id, version=version, content=content or spec.to_asset_content())
-    session.add(row)
-    session.flush()
-    forget_form_versions(session, asset.id)
-    return row
+
+
+def register_version(session: Session, asset_id: int, version: str, content: dict, *,
+                     matched_to: str | None = None) -> None:
+    """Register a form version once: several processes (webhook workers, the sync, the
+    worker) may meet a new version at the same moment, so the unique (asset, version)
+    decides, not a look before the insert."""
+    table = KoboFormVersion.__table__
+    session.execute(spatial_sql(session).insert(table).on_conflict_do_nothing(index_elements=["asset_id", "version"]),
+                    {"asset_id": asset_id, "version": version, "content": content, "matched_to": matched_to,
+                     "added_at": utcnow()})
+    forget_form_versions(session, asset_id)
 
 
 # An asset's list of versions, per process, so a webhook request need not read it: a
@@ -78,11 +86,14 @@ class FormVersions:
             self._load()
 
     def _load(self) -> None:
-        rows = self._session.execute(sa.select(KoboFormVersion.id, KoboFormVersion.version)
+        rows = self._session.execute(sa.select(KoboFormVersion.id, KoboFormVersion.version,
+                                               KoboFormVersion.matched_to)
                                      .where(KoboFormVersion.asset_id == self.asset.id)
                                      .order_by(KoboFormVersion.added_at, KoboFormVersion.id)).all()
-        self._ids = {version: row_id for row_id, version in rows}
-        self._order = [version for _, version in rows]
+        self._ids = {version: row_id for row_id, version, _ in rows}
+        # Uids matched to a registered version read like it, but are not versions of their own:
+        # the latest (for records naming none) and the list shown in reasons leave them out.
+        self._order = [version for _, version, matched_to in rows if matched_to is None]
         with _cache_lock:
             _versions_cache.setdefault(self._session.get_bind(), {})[self.asset.id] = (
                 time.monotonic() + VERSIONS_TTL_S, self._ids, self._order)
@@ -91,6 +102,22 @@ class FormVersions:
     @property
     def known(self) -> list[str]:
         return list(self._order)
+
+    def refresh(self) -> None:
+        """Read the list again (after registering a version)."""
+        self._load()
+
+    def knows(self, version: str) -> bool:
+        """Whether `version` is registered (looked up again once when the list may be stale)."""
+        if version not in self._ids and not self._fresh:
+            self._load()
+        return version in self._ids
+
+    def content(self, version: str) -> dict | None:
+        row_id = self._ids.get(version)
+        if row_id is None:
+            return None
+        return self._session.scalar(sa.select(KoboFormVersion.content).where(KoboFormVersion.id == row_id))
 
     def spec(self, version: str | None) -> FormSpec | None:
         """The spec for `version`; the latest when the record names none; None if unknown."""

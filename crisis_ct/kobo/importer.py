@@ -22,11 +22,13 @@ from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import Database
 from crisis_ct.kobo.batch_prepare import prepare_batch
 from crisis_ct.kobo.batch_read import read_batch
+from crisis_ct.kobo.client import KoboClient
 from crisis_ct.kobo.exports import ExportError, read_export
 from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest import DUPLICATE, HISTORY, QUARANTINED, STORED, UPDATED, Ingestor, Outcome
 from crisis_ct.kobo.models import KoboAsset
 from crisis_ct.kobo.turns import Turns
+from crisis_ct.kobo.versions import resolve_versions
 
 BATCH_SIZE = 1000
 # The helper thread reads this many records between turns (~1 ms of work).
@@ -75,9 +77,17 @@ def batches(records: Iterable[Mapping], size: int = BATCH_SIZE) -> Iterator[list
 
 
 def store_batch(session: Session, asset: KoboAsset, records: Sequence[Mapping], *, via: str,
-                match_distance_m: float) -> list[Outcome]:
-    """One batch through the Ingestor, in the caller's transaction."""
-    return Ingestor(session, asset, via=via, match_distance_m=match_distance_m).ingest(list(records))
+                match_distance_m: float, client: KoboClient | None = None,
+                before_fetch: Callable[[], None] | None = None) -> list[Outcome]:
+    """One batch through the Ingestor, in the caller's transaction. With `client` (the pull
+    sync's), versions the records name that are not registered yet are fetched first
+    (`before_fetch` is called before Kobo is asked: the sync ends its transaction there)."""
+    records = list(records)
+    forms = FormVersions(session, asset)
+    read = resolve_versions(session, asset, records, forms, client=(lambda: client) if client else None,
+                            before_fetch=before_fetch)
+    return Ingestor(session, asset, via=via, match_distance_m=match_distance_m, forms=forms).ingest(
+        records, read=read)
 
 
 def load_asset(session: Session, asset_uid: str) -> KoboAsset:

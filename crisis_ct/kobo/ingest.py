@@ -26,6 +26,7 @@ from crisis_ct.kobo.forms import AssetRef, FormVersions
 from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
+from crisis_ct.kobo.review import record_validation_statuses
 from crisis_ct.kobo.site_match import SiteMatch, SiteMatcher
 from crisis_ct.pg_text import array_literal
 from crisis_ct.scoring.queue import enqueue_sites
@@ -73,14 +74,14 @@ _VERSION_COPY_COLUMNS = ("submission_id", "received_at", *VERSION_FIXED_COLUMNS)
 
 class Ingestor:
     def __init__(self, session: Session, asset: KoboAsset | AssetRef, *, via: str, match_distance_m: float = 500.0,
-                 waiting: Callable[[], ContextManager] = nullcontext):
+                 waiting: Callable[[], ContextManager] = nullcontext, forms: FormVersions | None = None):
         """`waiting`: entered around the batch's waits for the database (turns.Turns.waiting
         lets the bulk import's helper thread run in them)."""
         self.session = session
         self._waiting = waiting
         self.asset = asset
         self.via = via
-        self.forms = FormVersions(session, asset)
+        self.forms = forms or FormVersions(session, asset)
         self.sites = SiteMatcher(session, asset.operation_id, match_distance_m)
 
     # -- entry point ------------------------------------------------------------------------
@@ -121,6 +122,8 @@ class Ingestor:
             if isinstance(item, Rejected):
                 outcomes[position] = self._quarantine(item)
         self._resolve_quarantined([o for o in outcomes if o and o.status in (STORED, UPDATED, HISTORY, DUPLICATE)])
+        # Kobo's review travels in the record (a retried delivery, a pull, an export).
+        record_validation_statuses(self.session, self.asset.id, records, only_set=True)
         with self._waiting():
             enqueue_sites(self.session, self._touched_sites)
         return outcomes  # type: ignore[return-value]
@@ -131,15 +134,29 @@ class Ingestor:
                            known_versions=self.forms.known)
 
     def _match(self, sub: NormalisedSubmission, record: Mapping, texts: RowTexts | None) -> _Ready | Rejected:
-        site_id = self._site_ids.get(sub.site_code.strip()) if sub.site_code else None
-        # A code missing from `site_ids` is known not to exist: only the location can match.
-        match = SiteMatch(site_id, "site_id") if site_id is not None else self.sites.match_location(sub.geopoint)
+        code = sub.site_code.strip() if sub.site_code else None
+        if code:
+            # A site id crisis-ct does not know is never taken for the nearest site: two sites
+            # of one camp complex are often closer than the matching distance.
+            site_id = self._site_ids.get(code)
+            if site_id is None:
+                return self._unknown_site(sub, record, code)
+            return _Ready(sub, record, SiteMatch(site_id, "site_id"), texts)
+        match = self.sites.match_location(sub.geopoint)
         if match is None:
-            where = f"site id '{sub.site_code}'" if sub.site_code else "no site id"
-            return Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
-                    f"No site matches: {where}, and no known site within "
-                    f"{self.sites.max_distance_m:.0f} m of the location. Import the site, then replay.")
+            return self._unknown_site(sub, record, None)
         return _Ready(sub, record, match, texts)
+
+    def _unknown_site(self, sub: NormalisedSubmission, record: Mapping, code: str | None) -> Rejected:
+        nearest = self.sites.nearest(sub.geopoint)
+        where = (f"site id '{code}' is not a site of the operation" if code else
+                 f"no site id, and no known site within {self.sites.max_distance_m:.0f} m of the location")
+        near = "; nearest known sites: " + ", ".join(
+            f"{site['site_id']} ({site['name']}, {site['distance_m']:.0f} m)" for site in nearest) if nearest else ""
+        return Rejected(record, sub.instance_id, sub.kobo_id, "unknown_site",
+                        f"No site matches: {where}{near}. Import the site (the submission is then stored by "
+                        "itself) or name the right site (resolve).",
+                        {"site_id": code, "nearest_sites": nearest})
 
     def _prefetch(self, subs: list[NormalisedSubmission], instance_ids: set[str | None], keys: set[str]) -> None:
         """What the batch needs to know from the database, in one round trip: its sites (by
@@ -328,7 +345,8 @@ class Ingestor:
         existing = self.session.get(QuarantinedSubmission, known[0]) if known else None
         if existing is not None:
             existing.attempts += 1
-            existing.reason_code, existing.reason = code, reason
+            existing.reason_code, existing.reason, existing.details = code, reason, rejected.details
+            existing.last_attempt_at = self._now
             existing.raw = dict(record) if isinstance(record, Mapping) else {"_payload": record}
             existing.status, existing.resolved_at = "pending", None
             row = existing
@@ -337,7 +355,7 @@ class Ingestor:
                 operation_id=self.asset.operation_id, asset_uid=self.asset.asset_uid, instance_id=instance_id,
                 kobo_id=kobo_id, reason_code=code, reason=reason, received_via=self.via,
                 raw=dict(record) if isinstance(record, Mapping) else {"_payload": record}, attempts=1,
-                status="pending")
+                status="pending", details=rejected.details, last_attempt_at=self._now)
             self.session.add(row)
         self.session.flush()
         if instance_id:

@@ -14,6 +14,9 @@ from crisis_ct.types import JSONType, UTCDateTime
 # queries inside them, the raw payload stays verbatim, and bulk COPY writes them without
 # building jsonb's binary form (migration 0006).
 PayloadJSON = sa.JSON()
+# The partial index's condition; scoring/counted.review_notes asks with the same words so
+# that both databases use it.
+REVIEWED_WHERE = "withdrawn_at IS NOT NULL OR validation_status IS NOT NULL"
 
 
 class KoboAsset(Base):
@@ -33,6 +36,12 @@ class KoboAsset(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_status: Mapped[str | None] = mapped_column(sa.String(32))
     last_sync_summary: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Minutes between scheduled syncs of this project (None: CRISIS_CT_KOBO_SYNC_MINUTES).
+    sync_every_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    # The highest `_validation_status.timestamp` (Unix seconds) the sync has read.
+    validation_seen_ts: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The REST Service (`h…`) that `crisis-ct kobo setup` registered on the project.
+    hook_uid: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -46,6 +55,10 @@ class KoboFormVersion(Base):
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("kobo_assets.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(sa.String(100))
     content: Mapped[dict] = mapped_column(JSONType)
+    # Set on a uid that no server told us about: the registered version whose questions and
+    # choices all its answers fit (kpi makes a new uid for every content change, a label fix
+    # included, so a project without a server connection sees new uids after each redeploy).
+    matched_to: Mapped[str | None] = mapped_column(sa.String(100))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -57,6 +70,9 @@ class Submission(Base):
         sa.UniqueConstraint("operation_id", "chain_key"),
         sa.Index("ix_submissions_site_date", "site_id", "assessment_date"),
         sa.Index("ix_submissions_asset_kobo_id", "asset_id", "kobo_id"),
+        # Only reviewed or withdrawn submissions (few): what a score's review note reads.
+        sa.Index("ix_submissions_reviewed", "operation_id", "site_id",
+                 postgresql_where=sa.text(REVIEWED_WHERE), sqlite_where=sa.text(REVIEWED_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +93,13 @@ class Submission(Base):
     answers: Mapped[dict] = mapped_column(PayloadJSON)
     version_count: Mapped[int] = mapped_column(sa.Integer, default=1)
     received_via: Mapped[str] = mapped_column(sa.String(16))
+    # Kobo's review: `validation_status_approved|_not_approved|_on_hold` (None: not reviewed),
+    # and when it was set (kpi's Unix timestamp). See crisis_ct/kobo/review.py.
+    validation_status: Mapped[str | None] = mapped_column(sa.String(40))
+    validation_timestamp: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Set when the submission is gone from Kobo: kept with its history, no longer counted.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -117,6 +140,9 @@ class QuarantinedSubmission(Base):
     received_via: Mapped[str] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=1)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Facts behind the reason, for people and tools: nearest known sites, unknown questions…
+    details: Mapped[dict | None] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submissions.id", ondelete="SET NULL"))

@@ -1,6 +1,7 @@
-"""Which site a submission is about when its site id names none: the nearest site to its
+"""Which site a submission is about when it names no site id: the nearest site to its
 geopoint within a set distance (flagged as matched by location). Site ids themselves are
-looked up by the Ingestor's prefetch, a batch at a time."""
+looked up by the Ingestor's prefetch, a batch at a time; a site id that names no known
+site is never matched by location (quarantined, with the nearest sites as suggestions)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,3 +41,17 @@ class SiteMatcher:
             .where(table.c.operation_id == self.operation_id,
                    builder.within_m(table, table.c.geom, lon, lat, self.max_distance_m))
             .order_by(distance).limit(1))
+
+    def nearest(self, geopoint: tuple[float, float] | None, limit: int = 3) -> list[dict]:
+        """The known sites nearest to `geopoint`, at any distance: suggestions for a person
+        resolving a submission, never a match."""
+        if geopoint is None:
+            return []
+        lat, lon = geopoint[0], geopoint[1]
+        builder = spatial_sql(self.session)
+        table = Site.__table__
+        distance = builder.distance_m(table.c.geom, lon, lat)
+        rows = self.session.execute(
+            sa.select(table.c.site_code, table.c.name, distance.label("distance"))
+            .where(table.c.operation_id == self.operation_id).order_by(distance).limit(limit)).all()
+        return [{"site_id": code, "name": name, "distance_m": round(float(metres), 1)} for code, name, metres in rows]

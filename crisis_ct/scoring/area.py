@@ -5,10 +5,20 @@ Refinements of the [PROP] rule, so the numbers stay defined and honest:
 - Assessed = a site with a phase whose assessment has not expired. Everything else
   (never assessed, expired) only counts toward the "known" figures.
 - Phase = highest p such that >= area_threshold_share of the assessed population
-  lives in sites at phase >= p. When no assessed site has a population figure
-  (all 0), every assessed site weighs the same instead.
-- Coverage = assessed population / known population of all sites. When no site in
-  the area has a population figure, coverage falls back to assessed / known sites.
+  lives in sites at phase >= p.
+- Unknown populations (issue 12): a site without a population figure (none or 0)
+  weighs as much as the area's median site population (the median over the area's
+  sites with a figure), instead of nothing: before, 1,000 people at phase 1 outweighed
+  two unknown-size sites at phase 5 and the area read phase 1. When no site in the area
+  has a figure, every assessed site weighs the same.
+- Coverage = assessed population / known population of all sites when every site has
+  a figure; as soon as one site has none, coverage counts sites (assessed / known
+  sites), because a share of people is unknowable then (before, it read 1.0 with
+  unassessed sites of unknown size). `coverage_basis` says which, and
+  `sites_without_population` how many sites had no figure. population_known,
+  population_assessed and population_by_phase stay the reported figures (no estimate).
+- Expired sites (issue 12): they drop out of the assessed figures; `sites_expired`
+  counts them so that pages can say "n expired, not counted".
 - Too few assessed sites or too little coverage gives 'insufficient_data' with phase
   None (grey on the map, never phase 1). The hotspot flag and the percentages are
   still computed, because a hotspot must not hide behind missing data.
@@ -19,6 +29,7 @@ Refinements of the [PROP] rule, so the numbers stay defined and honest:
 """
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -42,6 +53,10 @@ class SiteForArea:
     def assessed(self) -> bool:
         return self.phase is not None and self.recency != "expired"
 
+    @property
+    def expired(self) -> bool:
+        return self.phase is not None and self.recency == "expired"
+
 
 @dataclass(frozen=True)
 class AreaScore:
@@ -58,6 +73,11 @@ class AreaScore:
     sites_by_phase: Mapping[int, int] = field(hash=False)
     hotspot: bool
     confidence: str | None
+    # Defaults: summaries stored before these fields existed read back without them.
+    sites_expired: int = 0
+    sites_without_population: int = 0
+    population_imputed_per_site: int | None = None  # the median a site without a figure weighs
+    coverage_basis: str = "population"  # 'population' | 'sites'
 
     def to_dict(self) -> dict:
         return {
@@ -75,6 +95,10 @@ class AreaScore:
             "sites_by_phase": {str(p): self.sites_by_phase.get(p, 0) for p in PHASES},
             "hotspot": self.hotspot,
             "confidence": self.confidence,
+            "sites_expired": self.sites_expired,
+            "sites_without_population": self.sites_without_population,
+            "population_imputed_per_site": self.population_imputed_per_site,
+            "coverage_basis": self.coverage_basis,
         }
 
     @classmethod
@@ -125,6 +149,15 @@ def _area_confidence(assessed: Sequence[SiteForArea], coverage: float, classifie
     return CONFIDENCE_LEVELS[level]
 
 
+def imputed_population(sites: Sequence[SiteForArea]) -> int | None:
+    """The population a site without a figure counts with: the median of the area's
+    site figures (None when no site, or every site, has one)."""
+    figures = [p for site in sites if (p := _population(site)) > 0]
+    if not figures or len(figures) == len(sites):
+        return None
+    return round(statistics.median(figures))
+
+
 def score_area(settings: Settings, sites: Sequence[SiteForArea]) -> AreaScore:
     """Classify one admin area from all its known sites (assessed or not)."""
     # One pass over the sites: an adm1 area holds thousands and is re-scored with every
@@ -132,20 +165,29 @@ def score_area(settings: Settings, sites: Sequence[SiteForArea]) -> AreaScore:
     assessed = []
     sites_by_phase = {p: 0 for p in PHASES}
     population_by_phase = {p: 0 for p in PHASES}
+    weight_by_phase = {p: 0 for p in PHASES}
     population_known = 0
+    without_population = 0
+    expired = 0
+    imputed = imputed_population(sites)
     for site in sites:
         population = _population(site)
         population_known += population
+        if population <= 0:
+            without_population += 1
+        if site.expired:
+            expired += 1
         if site.assessed:
             assessed.append(site)
             if site.phase in sites_by_phase:
                 sites_by_phase[site.phase] += 1
                 population_by_phase[site.phase] += population
+                weight_by_phase[site.phase] += population if population > 0 else (imputed or 0)
     population_assessed = sum(population_by_phase.values())
-    if population_known > 0:
-        coverage = population_assessed / population_known
+    if population_known > 0 and not without_population:
+        coverage_basis, coverage = "population", population_assessed / population_known
     else:
-        coverage = len(assessed) / len(sites) if sites else 0.0
+        coverage_basis, coverage = "sites", (len(assessed) / len(sites) if sites else 0.0)
 
     if not sites:
         status = "no_sites"
@@ -157,7 +199,7 @@ def score_area(settings: Settings, sites: Sequence[SiteForArea]) -> AreaScore:
 
     phase = None
     if status == "classified":
-        weights = population_by_phase if population_assessed > 0 else sites_by_phase
+        weights = weight_by_phase if sum(weight_by_phase.values()) > 0 else sites_by_phase
         phase = threshold_phase(weights, settings.area_threshold_share)
 
     phases = [s.phase for s in assessed]
@@ -175,4 +217,8 @@ def score_area(settings: Settings, sites: Sequence[SiteForArea]) -> AreaScore:
         sites_by_phase=sites_by_phase,
         hotspot=is_hotspot(phases),
         confidence=_area_confidence(assessed, coverage, status == "classified"),
+        sites_expired=expired,
+        sites_without_population=without_population,
+        population_imputed_per_site=imputed,
+        coverage_basis=coverage_basis,
     )

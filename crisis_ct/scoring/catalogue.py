@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CATALOGUE_PATH = REPO_ROOT / "forms" / "indicators.yaml"
 
 DOMAINS = ("V", "R", "E", "S", "C")
-COMBINES = ("mode", "yes_prevails", "mean_1sd", "max")
+COMBINES = ("mode", "yes_prevails", "mean_1sd", "max", "confirmed_max")
 LANGUAGES = ("en", "fr")
 MIN_PHASE, MAX_PHASE = 1, 5
 
@@ -165,6 +165,12 @@ class Catalogue:
         """Kobo question name -> indicator id (the last of duplicate names wins, as the
         submission reader always did)."""
         return {indicator.name: indicator.id for indicator in self.indicators}
+
+    @cached_property
+    def follow_up_id_by_name(self) -> dict[str, str]:
+        """Kobo question name of each non-scored follow-up (an indicator's `details`) -> the id
+        mitigation rules give it: the name upper-cased (rec_offers_types -> REC_OFFERS_TYPES)."""
+        return {detail.name: detail.name.upper() for indicator in self.indicators for detail in indicator.details}
 
     def get(self, indicator_id: str) -> Indicator:
         indicator = self.indicator_by_id.get(indicator_id)

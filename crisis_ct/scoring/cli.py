@@ -1,22 +1,28 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 import sqlalchemy as sa
 
-from crisis_ct.cli_support import fail, progress_bar
+from crisis_ct.cli_support import with_app, fail, progress_bar
 from crisis_ct.geography.models import Operation
 from crisis_ct.kobo.models import Submission
-from crisis_ct.scoring.service import score_all
+from crisis_ct.scoring.service import rescore_aged, score_all
 from crisis_ct.web_db import database
 
 
 @click.command("score")
-@with_appcontext
-@click.option("--all", "score_everything", is_flag=True, required=True, help="Recompute every site and area")
+@with_app
+# --all is what the command always does; kept so scripts that pass it keep working.
+@click.option("--all", "_score_everything", is_flag=True, hidden=True)
+@click.option("--aged", "aged_only", is_flag=True,
+              help="Only what time changed: sites whose recency class moved, and their areas (run daily)")
 @click.option("--operation", "operation_code", help="Only this operation")
-def score_command(score_everything, operation_code):
+def score_command(_score_everything, aged_only, operation_code):
     """Recompute every site's and area's risk from the stored submissions."""
+    if aged_only:
+        with database().session() as session:
+            click.echo(f"{rescore_aged(session)} sites re-scored as their data aged")
+        return
     with database().session() as session:
         query = sa.select(Operation)
         if operation_code:

@@ -1,6 +1,16 @@
 """Key-informant answers to one indicator -> the site's value for it (domain.md §2.5):
-one KI's reading of an answer, then mode / "yes prevails" / max / mean within 1 SD.
-Pure functions; crisis_ct.scoring.rules builds the site score from these results."""
+one KI's reading of an answer, then mode / "yes prevails" / max / confirmed max /
+mean within 1 SD. Pure functions; crisis_ct.scoring.rules builds the site score from
+these results.
+
+`confirmed_max` (issue 12): the mode loses a report when answers spread over a scale
+(none / few / many on unaccompanied children ties, "no consensus", and the child-
+protection task never opens, though two of three KIs report children). For such
+count-scale items the site value is the highest answer that at least two KIs reached
+(each answered it or worse): two KIs' report is never lost, one KI alone does not set
+the value (a single KI answering is taken as is). It is the median of three answers and
+never below the median of more. Which items use it is set per indicator in
+forms/indicators.yaml; items marked risk-first there keep `max` / `yes_prevails`."""
 from __future__ import annotations
 
 import math
@@ -151,6 +161,15 @@ def _max(indicator: Indicator, readings: list[Reading]) -> Combined:
     return _highest_phase_value(indicator, readings)
 
 
+def _confirmed_max(indicator: Indicator, readings: list[Reading]) -> Combined:
+    if not readings:
+        return None, None, True
+    order = _choice_order(indicator)
+    ranked = sorted(readings, key=lambda reading: (reading[1], order(reading[0])), reverse=True)
+    value, phase = ranked[min(2, len(ranked)) - 1]
+    return value, phase, True
+
+
 def _mean_1sd(indicator: Indicator, readings: list[Reading]) -> Combined:
     if indicator.answer_type != "integer":
         raise ValueError(f"{indicator.id}: combine 'mean_1sd' needs an integer indicator")
@@ -169,6 +188,7 @@ def _mean_1sd(indicator: Indicator, readings: list[Reading]) -> Combined:
 
 _COMBINERS: dict[str, Callable[[Indicator, list[Reading]], Combined]] = {
     "mode": _mode, "yes_prevails": _yes_prevails, "max": _max, "mean_1sd": _mean_1sd,
+    "confirmed_max": _confirmed_max,
 }
 
 
@@ -194,7 +214,7 @@ def combine_indicator(indicator: Indicator, answers: Sequence[object]) -> Indica
 
 
 def _combine_choice(indicator: Indicator, answers: Sequence[object]) -> tuple[object, int | None, bool, int, int]:
-    """mode / yes_prevails / max of a select_one from the count of each scorable code:
+    """mode / yes_prevails / max / confirmed_max of a select_one from the count of each scorable code:
     the same values as the combiners above over (code, phase) readings, without building
     the readings (this runs for ~30 items x KIs x sites in a full re-score).
     tests/scoring/test_rules_combine.py checks it against those combiners."""
@@ -213,6 +233,13 @@ def _combine_choice(indicator: Indicator, answers: Sequence[object]) -> tuple[ob
         order = _choice_order(indicator)
         value = min(worst, key=lambda code: (-worst[code], order(code)))
         return value, top_phase, True, n_answered, n_yes
+    if indicator.combine == "confirmed_max":
+        order = _choice_order(indicator)
+        reached = 0
+        for code in sorted(counts, key=lambda c: (phases[c], order(c)), reverse=True):
+            reached += counts[code]
+            if reached >= min(2, n_answered):
+                return code, phases[code], True, n_answered, n_yes
     top = max(counts.values())
     winners = [code for code, n in counts.items() if n == top]
     if len(winners) > 1:

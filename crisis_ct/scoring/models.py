@@ -29,6 +29,9 @@ class SiteRiskScore(Base):
     phase: Mapped[int | None] = mapped_column(sa.SmallInteger)
     confidence: Mapped[str | None] = mapped_column(sa.String(8))
     assessment_date: Mapped[date | None] = mapped_column(sa.Date)
+    # The recency class `confidence` was computed with: confidence is aged once, by scoring;
+    # reads and the daily re-score compare it with today's class.
+    recency: Mapped[str | None] = mapped_column(sa.String(8))
     catalogue_version: Mapped[str] = mapped_column(sa.String(32))
     explanation: Mapped[dict] = mapped_column(JSONType)
     domain_phases: Mapped[dict | None] = mapped_column(JSONType)  # a copy of explanation's, for the map

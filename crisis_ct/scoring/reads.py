@@ -10,7 +10,7 @@ from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.products import DISCLAIMER
 from crisis_ct.projection import sites as site_projection
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
-from crisis_ct.scoring.rules import recency_of
+from crisis_ct.scoring.rules import age_confidence, recency_of
 from crisis_ct.scoring.service import catalogue, today
 from crisis_ct.spatial import spatial_sql
 
@@ -35,10 +35,12 @@ def site_risk_columns(session: Session, sites: sa.Table):
         (assessed >= as_of - timedelta(days=settings.current_days), "current"),
         (assessed >= as_of - timedelta(days=settings.expired_days), "ageing"),
         else_="expired")
+    # rules.age_confidence in SQL: aged only for the class crossed since the score was stored.
+    scored_current = sa.func.coalesce(scores.c.recency, "current") == "current"
     confidence = sa.case(
         (recency == "expired", "low"),
-        (sa.and_(recency == "ageing", scores.c.confidence == "high"), "medium"),
-        (sa.and_(recency == "ageing", scores.c.confidence == "medium"), "low"),
+        (sa.and_(recency == "ageing", scored_current, scores.c.confidence == "high"), "medium"),
+        (sa.and_(recency == "ageing", scored_current, scores.c.confidence == "medium"), "low"),
         else_=scores.c.confidence)
     onclause = sa.and_(scores.c.site_id == sites.c.id, scores.c.is_current)
     return scores, onclause, {
@@ -46,17 +48,6 @@ def site_risk_columns(session: Session, sites: sa.Table):
         "assessment_date": sa.cast(assessed, sa.String),
         "domain_phases": spatial_sql(session).json_value(scores.c.domain_phases),
     }
-
-
-def _aged_confidence(confidence: str | None, recency: str | None) -> str | None:
-    # A score computed while current loses a level as it ages (§2.6), without re-scoring.
-    if recency == "expired":
-        return "low"
-    if recency == "ageing" and confidence == "high":
-        return "medium"
-    if recency == "ageing" and confidence == "medium":
-        return "low"
-    return confidence
 
 
 def area_map_properties(session: Session, area_ids: list[int]) -> dict[int, dict]:
@@ -95,7 +86,7 @@ def explain_site(site: Site, row: SiteRiskScore) -> dict:
         "site_id": site.site_code, "name": site.name, "site_type": site.site_type,
         **explanation,
         "indicators": indicators,
-        "recency": recency, "confidence": _aged_confidence(row.confidence, recency),
+        "recency": recency, "confidence": age_confidence(row.confidence, row.recency, recency),
         "score_id": row.id, "computed_at": row.computed_at.isoformat(),
         "disclaimer": DISCLAIMER,
     }

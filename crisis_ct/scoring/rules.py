@@ -5,6 +5,13 @@ nothing here knows about Flask, the database or files. Where the doc is a [PROP]
 we refined it as follows (each refinement keeps the rules monotone where the
 tests in tests/scoring/ say so):
 
+- Rounds (§2.5, issue 12): which interviews count is decided in rounds.py. A newer
+  round replaces the previous one only when it can stand alone (>= min_kis KIs with
+  answers, covering the domains the previous covered); until then the previous
+  round's answers keep counting, the site keeps that round's assessment date (so
+  they age from it) and the explanation's `previous_round` and the rule
+  'previous_round_kept' say so. Before, one late interview with one benign answer
+  replaced a complete phase-5 round and the site read phase 1.
 - KI aggregation (§2.5): missing codes (dnk, pnta), codes that are not choices and
   absent answers are dropped before combining. An interview with no scorable answer
   at all is not evidence: it does not define the round, does not count as a KI and
@@ -22,7 +29,9 @@ tests in tests/scoring/ say so):
 - Confidence: 'high' = >= min_kis KIs, a woman KI, every answered critical item
   agreed (no tie, no single-KI report), completeness >= 0.5 and >= 2 domains with
   data; 'low' = fewer than min_kis KIs, completeness < 0.5 or < 2 domains; else
-  'medium'. Ageing lowers one level; expired is always 'low'.
+  'medium'. Ageing lowers one level; expired is always 'low' (age_confidence). The
+  stored confidence is aged once, here: the read path ages it further only for a
+  recency class crossed since it was stored (it used to age it a second time).
 - Completeness = share of the listed indicator results with a phase. Transit-only
   and conditional (`asked_if`) indicators are listed only when some KI answered
   them (even dnk), because score_site does not know the site type.
@@ -30,12 +39,17 @@ tests in tests/scoring/ say so):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 # The KI-combination step lives in combine.py; its names stay importable from here.
+from crisis_ct.scoring.follow_ups import follow_up_answers, follow_ups_from_json
 from crisis_ct.scoring.combine import (  # noqa: F401
     RISK_PHASE, IndicatorResult, combine_indicator, ki_reading,
+)
+# Rounds and recency live in rounds.py; these names stay importable from here.
+from crisis_ct.scoring.rounds import (  # noqa: F401
+    Picture, current_picture, day_of, previous_round_note, recency_of, round_day, select_round, split_rounds,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +91,12 @@ class SiteScore:
     assessment_date: date  # latest interview date of the round
     submission_ids: tuple[int, ...]
     catalogue_version: str
+    # Set when a newer round could not stand alone and this older one still counts:
+    # {"submission_ids", "assessment_date", "newer_submission_ids", "reason": {en, fr}}.
+    previous_round: Mapping | None = field(default=None, hash=False)
+    # Follow-up id -> choices any KI of the round made (crisis_ct.scoring.follow_ups): never
+    # scored, read by mitigation rules (M26's REC_OFFERS_TYPES includes travel_transport).
+    follow_ups: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         return {
@@ -95,6 +115,8 @@ class SiteScore:
             "assessment_date": self.assessment_date.isoformat(),
             "submission_ids": list(self.submission_ids),
             "catalogue_version": self.catalogue_version,
+            "previous_round": self.previous_round,
+            "follow_ups": {key: list(codes) for key, codes in self.follow_ups.items()},
         }
 
     @classmethod
@@ -115,24 +137,12 @@ class SiteScore:
             assessment_date=date.fromisoformat(data["assessment_date"]),
             submission_ids=tuple(data["submission_ids"]),
             catalogue_version=data["catalogue_version"],
+            previous_round=data.get("previous_round"),  # absent from scores stored before 2026-12
+            follow_ups=follow_ups_from_json(data.get("follow_ups")),
         )
 
 
-def _day(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-# --- rounds, domains, site phase ---------------------------------------------------
-
-def select_round(interviews: Sequence[KiInterview], window_days: int) -> list[KiInterview]:
-    """The latest assessment round: interviews within window_days of the latest one."""
-    if not interviews:
-        return []
-    latest = max(_day(i.assessment_date) for i in interviews)
-    start = latest - timedelta(days=window_days)
-    chosen = [i for i in interviews if _day(i.assessment_date) >= start]
-    return sorted(chosen, key=lambda i: (_day(i.assessment_date), i.submission_id))
-
+# --- domains, site phase ------------------------------------------------------------
 
 def _median_half_up(phases: list[int]) -> int:
     ordered = sorted(phases)
@@ -218,32 +228,47 @@ def _site_verdict(results: Sequence[IndicatorResult], phases: Mapping[str, int |
     return _Verdict(phase, _in_catalogue_order(drivers, results), tuple(rules))
 
 
+def site_phase_of(results: Sequence[IndicatorResult]) -> int | None:
+    """The site phase these indicator results give (score_site's rules without the round,
+    confidence and recency): task generation asks it of a site's results without its
+    unconfirmed signals, to see what the site is once those are set aside."""
+    return _site_verdict(results, domain_phases(results)).phase
+
+
 def _in_catalogue_order(ids: set[str], results: Sequence[IndicatorResult]) -> tuple[str, ...]:
     return tuple(r.indicator_id for r in results if r.indicator_id in ids)
 
 
-# --- confidence and recency (§2.5, §2.6) -------------------------------------------
+# --- confidence (§2.5, §2.6) -------------------------------------------------------
 
-def recency_of(assessment_date: date, as_of: date, current_days: int, expired_days: int) -> str:
-    age = (_day(as_of) - _day(assessment_date)).days
-    if age <= current_days:
-        return "current"
-    return "ageing" if age <= expired_days else "expired"
+RECENCY_CLASSES = ("current", "ageing", "expired")
+
+
+def age_confidence(confidence: str | None, scored_in: str | None, now_in: str | None) -> str | None:
+    """A confidence computed while the data were in recency class `scored_in`, as it
+    stands in class `now_in`: one level lower per class crossed since, 'low' once
+    expired. Scoring ages from 'current'; the read path ages a stored confidence only
+    for what the calendar moved since it was stored (it used to age it a second time:
+    a score computed while ageing was lowered again at every read)."""
+    if confidence is None or now_in is None:
+        return confidence
+    if now_in == "expired":
+        return "low"
+    crossed = RECENCY_CLASSES.index(now_in) - RECENCY_CLASSES.index(scored_in or "current")
+    if crossed <= 0 or confidence not in CONFIDENCE_LEVELS:
+        return confidence
+    return CONFIDENCE_LEVELS[max(0, CONFIDENCE_LEVELS.index(confidence) - crossed)]
 
 
 def _confidence(*, n_ki: int, min_kis: int, has_woman_ki: bool, critical_agreed: bool,
                 completeness: float, domains_with_data: int, recency: str) -> str:
-    if recency == "expired":
-        return "low"
     if n_ki < min_kis or completeness < MIN_COMPLETENESS or domains_with_data < 2:
         level = 0
     elif has_woman_ki and critical_agreed:
         level = 2
     else:
         level = 1
-    if recency == "ageing":
-        level = max(0, level - 1)
-    return CONFIDENCE_LEVELS[level]
+    return age_confidence(CONFIDENCE_LEVELS[level], "current", recency)
 
 
 # --- the site --------------------------------------------------------------------
@@ -276,17 +301,24 @@ def _indicator_results(catalogue: Catalogue, interviews: Sequence[KiInterview]) 
 
 
 def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of: date) -> SiteScore:
-    """Score one site from its KI interviews (the latest round is selected here)."""
+    """Score one site from its KI interviews (the interviews that count are chosen here:
+    current_picture)."""
     settings = catalogue.settings
-    evidence = [i for i in interviews if _is_evidence(catalogue, i)]
-    round_ = select_round(evidence or interviews, settings.round_window_days)
-    if not round_:
+    if not interviews:
         raise ValueError("score_site needs at least one interview")
-    used = round_ if evidence else []
+    evidence = [i for i in interviews if _is_evidence(catalogue, i)]
+    if evidence:
+        picture = current_picture(catalogue, evidence, as_of)
+        used = picture.interviews
+    else:
+        latest = select_round(interviews, settings.round_window_days)
+        picture, used = Picture(latest, latest, [], ()), []
     results = _indicator_results(catalogue, used)
     phases = domain_phases(results)
     verdict = _site_verdict(results, phases)
-    assessment_date = max(_day(i.assessment_date) for i in round_)
+    previous_round = previous_round_note(picture)
+    rules = verdict.rules + (("previous_round_kept",) if previous_round else ())
+    assessment_date = round_day(picture.base)
     recency = recency_of(assessment_date, as_of, settings.current_days, settings.expired_days)
     completeness = (sum(r.phase is not None for r in results) / len(results)) if results else 0.0
     has_woman_ki = any(i.ki_sex == "female" for i in used)
@@ -296,7 +328,7 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         domain_phases=phases,
         indicators=tuple(results),
         drivers=verdict.drivers,
-        rules_applied=verdict.rules,
+        rules_applied=rules,
         critical_signals=tuple(r.indicator_id for r in results if r.critical and r.n_yes >= 2),
         unconfirmed_signals=tuple(r.indicator_id for r in results if r.unconfirmed),
         confidence=_confidence(
@@ -311,4 +343,6 @@ def score_site(catalogue: Catalogue, interviews: Sequence[KiInterview], *, as_of
         assessment_date=assessment_date,
         submission_ids=tuple(i.submission_id for i in used),
         catalogue_version=catalogue.version,
+        previous_round=previous_round,
+        follow_ups=follow_up_answers(catalogue, used),
     )

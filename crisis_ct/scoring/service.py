@@ -8,7 +8,7 @@ import multiprocessing
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -17,17 +17,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from crisis_ct.bulk import cyclic_gc_paused
-from crisis_ct.db import is_postgres, json_dumps
+from crisis_ct.db import is_postgres, json_dumps, transaction_lock
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.area import AreaScore, SiteForArea, score_area
 from crisis_ct.scoring.catalogue import Catalogue, load_catalogue
+from crisis_ct.scoring.counted import counted_submissions, review_notes
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_site
 from crisis_ct.timeutil import utcnow
 
 LEVELS = (1, 2, 3)
+# Held by every transaction that writes scores (see crisis_ct.scoring.drain).
+SCORING_LOCK = "crisis_ct.scoring.write"
 _ABSENT = object()
 
 
@@ -38,13 +41,14 @@ def catalogue() -> Catalogue:
 
 def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
                        answers: dict) -> KiInterview:
-    # Look up the ~40 indicator questions rather than walk every stored answer (~60);
-    # the order of `values` does not matter to scoring.
+    # Look up the ~40 indicator questions (and their few follow-ups, which mitigation rules
+    # read) rather than walk every stored answer (~60); the order of `values` does not matter.
     values = {}
-    for name, indicator_id in cat.indicator_id_by_name.items():
-        value = answers.get(name, _ABSENT)
-        if value is not _ABSENT:
-            values[indicator_id] = tuple(value) if isinstance(value, list) else value
+    for names in (cat.indicator_id_by_name, cat.follow_up_id_by_name):
+        for name, indicator_id in names.items():
+            value = answers.get(name, _ABSENT)
+            if value is not _ABSENT:
+                values[indicator_id] = tuple(value) if isinstance(value, list) else value
     return KiInterview(submission_id, assessment_date, ki_sex, values)
 
 
@@ -55,13 +59,14 @@ def today() -> date:
 # -- sites -------------------------------------------------------------------------------------
 
 def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]:
-    """Every stored interview matching `where`, grouped by site: one query for many sites."""
+    """Every counted interview matching `where` (counted.py: Kobo's review and deletions
+    decide), grouped by site: one query for many sites."""
     cat = catalogue()
     interviews: dict[int, list[KiInterview]] = defaultdict(list)
     # Through the Core connection: plain column rows need none of the ORM's result machinery.
     rows = session.connection().execute(
         sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
-                  Submission.answers).where(where).execution_options(yield_per=5000))
+                  Submission.answers).where(where, counted_submissions()).execution_options(yield_per=5000))
     for site_id, submission_id, assessment_date, ki_sex, answers in rows:
         interviews[site_id].append(interview_from_row(cat, submission_id, assessment_date, ki_sex, answers))
     return interviews
@@ -75,9 +80,23 @@ _SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Si
 class ScoredSite(NamedTuple):
     site_id: int
     score: SiteScore
-    # score.to_dict() as JSON, made once by whoever scored it (a worker process in a full
+    # explanation() as JSON, made once by whoever scored it (a worker process in a full
     # re-score); None when the row goes through INSERT, which serialises the dict itself.
     explanation_json: str | None
+    # counted.review_notes for the site: interviews left out, interviews on hold.
+    review: dict | None = None
+
+    def explanation(self) -> dict:
+        explanation = self.score.to_dict()
+        if self.review:
+            explanation["review"] = self.review
+        return explanation
+
+    def with_review(self, review: dict | None) -> "ScoredSite":
+        if not review:
+            return self
+        reviewed = self._replace(review=review)
+        return reviewed._replace(explanation_json=json_dumps(reviewed.explanation()))
 
 
 def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
@@ -86,7 +105,12 @@ def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
 
 def _mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
     """Clear is_current on the current rows of these places (column: the place's id column)."""
+    if not ids:
+        return
     table = column.table
+    # Whoever clears a current row and writes the next one holds the scoring lock, so two
+    # writers never both insert a current row (uq_site_risk_scores_current).
+    transaction_lock(session, SCORING_LOCK)
     if is_postgres(session):
         # One statement with one array parameter, whatever the number of places.
         ids_param = sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer))
@@ -107,15 +131,15 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite
     rows = [{
         "site_id": site.id, "operation_id": site.operation_id, "computed_at": now, "is_current": True,
         "phase": score.phase, "confidence": score.confidence, "assessment_date": score.assessment_date,
-        "catalogue_version": score.catalogue_version, "explanation": score.to_dict(),
+        "recency": score.recency, "catalogue_version": score.catalogue_version, "explanation": item.explanation(),
         "domain_phases": dict(score.domain_phases),
-    } for site, (_, score, _) in scored]
+    } for site, item in scored for score in (item.score,)]
     return list(session.scalars(
         sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
 
 
 _COPY_SITE_SCORES = ("COPY site_risk_scores (id, site_id, operation_id, computed_at, is_current, phase, confidence, "
-                     "assessment_date, catalogue_version, explanation, domain_phases) FROM STDIN")
+                     "assessment_date, recency, catalogue_version, explanation, domain_phases) FROM STDIN")
 
 
 def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
@@ -127,11 +151,12 @@ def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]
         {"n": len(scored)}))
     connection = session.connection().connection.driver_connection
     with connection.cursor() as cursor, cursor.copy(_COPY_SITE_SCORES) as copy:
-        for id_, (site, (_, score, explanation_json)) in zip(ids, scored):
+        for id_, (site, item) in zip(ids, scored):
+            score, explanation_json = item.score, item.explanation_json
             if explanation_json is None:
-                explanation_json = json_dumps(score.to_dict())
+                explanation_json = json_dumps(item.explanation())
             copy.write_row((id_, site.id, site.operation_id, now, True, score.phase, score.confidence,
-                            score.assessment_date, score.catalogue_version, explanation_json,
+                            score.assessment_date, score.recency, score.catalogue_version, explanation_json,
                             json_dumps(dict(score.domain_phases))))
     return ids
 
@@ -143,7 +168,7 @@ def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, ScoredSi
     tasks.generate(session, [
         tasks.site_scoring(site_id=site.id, operation_id=site.operation_id, score=score, score_id=score_id,
                            site_type=site.site_type, now=now)
-        for (site, (_, score, _)), score_id in zip(scored, score_ids)], now=now)
+        for (site, (_, score, *_)), score_id in zip(scored, score_ids)], now=now)
 
 
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -152,9 +177,15 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     wanted = sorted(set(site_ids))
     sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
     interviews = _interviews_by_site(session, Submission.site_id.in_(wanted))
+    notes = review_notes(session, Submission.site_id.in_(wanted))
     cat = catalogue()
-    scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None))
+    scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None,
+                                notes.get(site.id)))
               for site in sites if interviews.get(site.id)]
+    # A site left with no counted interview (all withdrawn, not approved or moved away by
+    # an edit) has no score any more: its last one must not stay current.
+    _mark_not_current(session, SiteRiskScore.__table__.c.site_id,
+                      [site.id for site in sites if not interviews.get(site.id)])
     score_ids = _store_site_scores(session, scored, now)
     _generate_site_tasks(session, scored, score_ids, now)
     by_operation: dict[int, set[str]] = defaultdict(set)
@@ -165,12 +196,42 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     return len(scored)
 
 
+def sites_with_stale_recency(session: Session, as_of: date) -> list[int]:
+    """Sites whose current score was computed in another recency class than today's
+    (current -> ageing after current_days, -> expired after expired_days): their
+    confidence, their place in area results and time-based task rules have moved."""
+    settings = catalogue().settings
+    ageing_from = as_of - timedelta(days=settings.current_days)
+    expired_from = as_of - timedelta(days=settings.expired_days)
+    assessed, stored = SiteRiskScore.assessment_date, SiteRiskScore.recency
+    crossed = sa.or_(
+        sa.and_(assessed < expired_from, sa.or_(stored.is_(None), stored != "expired")),
+        sa.and_(assessed < ageing_from, assessed >= expired_from, sa.or_(stored.is_(None), stored != "ageing")),
+        sa.and_(assessed >= ageing_from, sa.or_(stored.is_(None), stored != "current")))
+    return sorted(session.scalars(sa.select(SiteRiskScore.site_id)
+                                  .where(SiteRiskScore.is_current, assessed.is_not(None), crossed)))
+
+
+def rescore_aged(session: Session, now: datetime | None = None) -> int:
+    """What time changes, re-scored: every site whose recency class has changed since it
+    was scored (its confidence, and for M30 its age), and the admin areas above them
+    (expired sites drop out of area results). Run daily (the worker's scheduled job);
+    returns how many sites were re-scored. Idempotent: a second run the same day finds
+    nothing to do."""
+    now = now or utcnow()
+    stale = sites_with_stale_recency(session, now.date())
+    for start in range(0, len(stale), 1000):
+        rescore_sites(session, stale[start:start + 1000], now=now)
+    return len(stale)
+
+
 # -- admin areas -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _SiteLine:
     pcodes: tuple[str | None, ...]
     site: SiteForArea
+    assessed_on: date | None = None
 
 
 def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as_of: date) -> list[_SiteLine]:
@@ -192,7 +253,8 @@ def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as
             if recency is None:
                 recency = recency_by_date[assessed_on] = recency_of(
                     assessed_on, as_of, settings.current_days, settings.expired_days)
-        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence)))
+        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence),
+                               assessed_on))
     return lines
 
 
@@ -201,7 +263,7 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
     """Score the named admin areas (all of the operation's when None)."""
     now = now or utcnow()
     # Only the columns the roll-up uses: whole AdminArea rows would load every polygon.
-    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode)
+    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode, AdminArea.level)
              .where(AdminArea.operation_id == operation_id).order_by(AdminArea.id))
     if pcodes is not None:
         if not pcodes:
@@ -212,17 +274,21 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
         return 0
     lines = _site_lines(session, operation_id, pcodes, now.date())
     members: dict[str, list[SiteForArea]] = defaultdict(list)
+    newest: dict[str, date] = {}  # the newest assessment of an area's assessed sites: its evidence date
     for line in lines:
         for pcode in line.pcodes:
             if pcode:
                 members[pcode].append(line.site)
+                if line.site.assessed and line.assessed_on and line.assessed_on > newest.get(pcode, date.min):
+                    newest[pcode] = line.assessed_on
     settings = catalogue().settings
     scored = [(area, score_area(settings, members.get(area.pcode, []))) for area in areas]
-    _store_area_scores(session, scored, now)
+    _store_area_scores(session, scored, now, {area.id: newest.get(area.pcode) for area in areas})
     return len(scored)
 
 
-def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime) -> None:
+def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime,
+                       evidence_dates: dict[int, date | None]) -> None:
     _mark_not_current(session, AdminAreaRiskScore.__table__.c.admin_area_id, [area.id for area, _ in scored])
     version = catalogue().version
     rows = [{
@@ -235,23 +301,19 @@ def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaS
     from crisis_ct.tasks import service as tasks
 
     tasks.generate(session, [
-        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id)
+        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id,
+                           assessment_date=evidence_dates.get(area.id), admin_level=area.level)
         for (area, score), score_id in zip(scored, ids)], now=now)
 
 
 # -- queue and full re-score -----------------------------------------------------------------
 
-def process_queue(session: Session, *, batch: int = 500) -> int:
-    """Re-score every queued site; returns how many sites were processed."""
-    done = 0
-    while True:
-        started = utcnow()
-        site_ids = queue.queued_site_ids(session, limit=batch)
-        if not site_ids:
-            return done
-        rescore_sites(session, site_ids, now=started)
-        queue.dequeue(session, site_ids, enqueued_before=started)
-        done += len(site_ids)
+def process_queue(session: Session, *, batch: int | None = None) -> int:
+    """Re-score every due queued site, committing batch by batch (crisis_ct.scoring.drain);
+    returns how many sites were re-scored."""
+    from crisis_ct.scoring.drain import drain_queue
+
+    return drain_queue(session, batch=batch).rescored
 
 
 # A full re-score of at least this many sites on PostgreSQL reads and scores its sites in
@@ -268,7 +330,7 @@ def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk:
     workers = scoring_workers()
     if parallel and is_postgres(session) and workers > 1:
         site_ids = sorted(session.scalars(sa.select(Submission.site_id).distinct()
-                                          .where(Submission.operation_id == operation_id)))
+                                          .where(Submission.operation_id == operation_id, counted_submissions())))
         if len(site_ids) >= PARALLEL_MIN_SITES:
             yield from _scored_in_workers(session, operation_id, site_ids, as_of, workers, chunk)
             return
@@ -329,17 +391,21 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     own connections, so they see only committed submissions: use it when the caller's
     transaction has not written any (the CLI)."""
     now = now or utcnow()
+    # Before anything is read: drainers take this lock before their queue rows too.
+    transaction_lock(session, SCORING_LOCK)
     with cyclic_gc_paused():
         sites = {site.id: site for site in session.execute(
             sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
         site_ids: list[int] = []
+        notes = review_notes(session, Submission.operation_id == operation_id)
         for chunk_scored in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
             site_ids.extend(item.site_id for item in chunk_scored)
-            scored = [(sites[item.site_id], item) for item in chunk_scored]
+            scored = [(sites[item.site_id], item.with_review(notes.get(item.site_id))) for item in chunk_scored]
             score_ids = _store_site_scores(session, scored, now)
             _generate_site_tasks(session, scored, score_ids, now)
             if progress:
                 progress(len(scored))
+        _mark_not_current(session, SiteRiskScore.__table__.c.site_id, sorted(set(sites) - set(site_ids)))
         rescore_areas(session, operation_id, None, now=now)
         queue.dequeue(session, site_ids, enqueued_before=now)
     return len(site_ids)

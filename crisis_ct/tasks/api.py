@@ -14,9 +14,10 @@ from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.accounts.models import Membership, ROLE_RANK, User
 from crisis_ct.accounts.principal import Principal
+from crisis_ct.db import committed_retrying_once
 from crisis_ct.errors import ApiError
 from crisis_ct.projection.audience import sees_site_level, split_by_audience
-from crisis_ct.tasks import claims, queries
+from crisis_ct.tasks import claims, queries, task_sites
 from crisis_ct.tasks.claims import Acting, TaskActionError
 from crisis_ct.tasks.models import MitigationTask
 from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, TasksQuery
@@ -68,12 +69,14 @@ def claim_task(body=None, task_id: int = 0):
     # Most claims are of an open task the expert may take: one UPDATE decides and answers.
     # Anything else (unknown task, refusal, lapsed claim, lost race, claim limit) falls
     # through to the full path below, which explains itself exactly as before.
-    row = claims.claim_open_task(session, task_id, _acting(principal, "expert"),
-                                 operation_ids=principal.operation_ids("expert"), now=now, terms=claim_terms(),
-                                 max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
-                                 returning=queries.returned_columns(), commit=True)
+    row = committed_retrying_once(session, lambda: claims.claim_open_task(
+        session, task_id, _acting(principal, "expert"), operation_ids=principal.operation_ids("expert"), now=now,
+        terms=claim_terms(), max_active=current_app.config["MAX_ACTIVE_CLAIMS"], comment=_comment(body),
+        returning=queries.returned_columns(), commit=True))
     if row is not None:
-        return jsonify(queries.returned_task_json(row, now=now))
+        item = queries.returned_task_json(row, now=now)
+        task_sites.attach_sites(session, [item])  # a query for area tasks only
+        return jsonify(item)
     principal, task, now = _expert_context(task_id)
     return _run(lambda who: claims.claim(db_session(), task, who, now=now, hours=claim_hours(task),
                                          max_active=current_app.config["MAX_ACTIVE_CLAIMS"],
@@ -209,8 +212,7 @@ def _acting(principal: Principal, role: str | None = None) -> Acting:
 def _run(action, who: Acting, task: MitigationTask, now):
     session = db_session()
     try:
-        action(who)
-        session.commit()
+        committed_retrying_once(session, lambda: action(who))
     except TaskActionError as exc:
         session.rollback()
         raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc

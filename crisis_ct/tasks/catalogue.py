@@ -13,14 +13,21 @@ from pathlib import Path
 import yaml
 
 from crisis_ct.tasks.conditions import (
-    AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS,
+    AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS, WAIT,
     Condition, ConditionError, IndicatorCondition, iter_leaves, leaf_key, parse_condition,
 )
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "mitigation_rules.yaml"
 LANGUAGES = ("en", "fr")
 _TOP_KEYS = ("version", "priorities", "expertise", "sectors", "rules")
-_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger", "escalate")
+_RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger", "escalate",
+              "task_per", "while_unconfirmed")
+_REQUIRED_RULE_KEYS = _RULE_KEYS[:8]
+# task_per: "site" (one task per site) or the admin level whose area gets ONE task listing the
+# sites that triggered it (an action one team delivers across many sites).
+TASK_PER = {"site": None, "adm1": 1, "adm2": 2, "adm3": 3}
+# while_unconfirmed (conditions.WAIT or a priority): what a site rule does when it holds only
+# because of a critical signal that a single key informant reported (§2.5).
 
 
 class MitigationRulesError(ValueError):
@@ -71,6 +78,13 @@ class MitigationRule:
     expertise: tuple[str, ...]
     trigger: Condition
     escalate: tuple[Escalation, ...] = ()
+    task_per: str = "site"  # a key of TASK_PER; admin_area rules are per area by nature
+    while_unconfirmed: str = WAIT  # WAIT or a priority code, never more urgent than `priority`
+
+    @property
+    def admin_level(self) -> int | None:
+        """The admin level of the area that gets one task for many sites; None for a task per site."""
+        return TASK_PER[self.task_per]
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,7 +251,7 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
     for key in entry:
         if key not in _RULE_KEYS:
             raise context.error(f"unknown key (allowed: {', '.join(_RULE_KEYS)})", rule_id, str(key))
-    for key in _RULE_KEYS[:-1]:
+    for key in _REQUIRED_RULE_KEYS:
         if key not in entry:
             raise context.error("missing", rule_id, key)
     if entry["sector"] not in context.sectors:
@@ -248,6 +262,8 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
     priority = _priority_code(entry["priority"], context, rule_id, "priority")
     trigger = _condition(entry["trigger"], "trigger", scope, context, rule_id)
     escalate = _escalations(entry.get("escalate"), priority, scope, context, rule_id)
+    task_per = _task_per(entry.get("task_per"), scope, context, rule_id)
+    while_unconfirmed = _while_unconfirmed(entry.get("while_unconfirmed"), priority, scope, context, rule_id)
     return MitigationRule(
         id=rule_id,
         sector=entry["sector"],
@@ -258,12 +274,41 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
         expertise=_expertise(entry["expertise"], context, rule_id),
         trigger=trigger,
         escalate=escalate,
+        task_per=task_per,
+        while_unconfirmed=while_unconfirmed,
     )
+
+
+def _task_per(value: object, scope: str, context: _Context, rule_id: str) -> str:
+    if value is None:
+        return "site"
+    if scope != "site":
+        raise context.error("only site rules take task_per (an admin_area rule is one task per area already)",
+                            rule_id, "task_per")
+    if value not in TASK_PER:
+        raise context.error(f"unknown task_per {value!r} (allowed: {', '.join(TASK_PER)})", rule_id, "task_per")
+    return value
+
+
+def _while_unconfirmed(value: object, priority: str, scope: str, context: _Context, rule_id: str) -> str:
+    if value is None:
+        return WAIT
+    if scope != "site":
+        raise context.error("only site rules take while_unconfirmed (areas have no key informants)",
+                            rule_id, "while_unconfirmed")
+    if value == WAIT:
+        return WAIT
+    code = _priority_code(value, context, rule_id, "while_unconfirmed")
+    if list(context.priorities).index(code) < list(context.priorities).index(priority):
+        raise context.error(f"an unconfirmed signal may not make the task more urgent than {priority}",
+                            rule_id, "while_unconfirmed")
+    return code
 
 
 def _priority_code(value: object, context: _Context, rule_id: str, field: str) -> str:
     if value not in context.priorities:
-        raise context.error(f"unknown priority {value!r} (allowed: {', '.join(context.priorities)})", rule_id, field)
+        allowed = ", ".join(context.priorities) + (f", {WAIT}" if field == "while_unconfirmed" else "")
+        raise context.error(f"unknown priority {value!r} (allowed: {allowed})", rule_id, field)
     return value
 
 

@@ -113,6 +113,8 @@ def _step(session: Session, task: MitigationTask, action: str, who: Acting, *, n
     if (who.role, action) in states.HOLDER_ONLY:
         where = (*where, TASKS.c.claimed_by_user_id == who.user_id, TASKS.c.claim_expires_at >= now)
     from_status = task.status
+    if transition.to_state in states.FINAL_STATES:
+        values = {**(values or {}), "closed_at": now}  # only newer evidence re-opens its rule here
     statement = (sa.update(TASKS).where(TASKS.c.id == task.id, TASKS.c.status == from_status, *where)
                  .values(status=transition.to_state, updated_at=now, **(values or {})))
     if not _update_and_reload(session, task, statement):

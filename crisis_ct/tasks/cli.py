@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
-from crisis_ct.cli_support import fail
+from crisis_ct.cli_support import AppGroup, fail
 from crisis_ct.geography.models import Operation
 from crisis_ct.tasks import claims, queries
 from crisis_ct.tasks.service import catalogues

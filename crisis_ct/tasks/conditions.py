@@ -21,10 +21,13 @@ CONFIDENCE_LEVELS = ("low", "medium", "high")
 
 # Fact conditions: a mapping with exactly one of these keys.
 FACT_KEYS = ("site_phase_at_least", "area_phase_at_least", "hotspot", "unconfirmed_signal",
-             "confidence", "age_days_over", "site_type_in")
-SITE_ONLY_KEYS = frozenset({"indicator", "domain", "site_phase_at_least", "unconfirmed_signal", "site_type_in"})
-AREA_ONLY_KEYS = frozenset({"area_phase_at_least", "hotspot"})
+             "confirmed_signal", "confidence", "age_days_over", "site_type_in", "admin_level_in")
+SITE_ONLY_KEYS = frozenset({"indicator", "domain", "site_phase_at_least", "unconfirmed_signal",
+                            "confirmed_signal", "site_type_in"})
+AREA_ONLY_KEYS = frozenset({"area_phase_at_least", "hotspot", "admin_level_in"})
 SCOPES = ("site", "admin_area")
+# A rule's while_unconfirmed: wait for a single key informant's critical report to be confirmed.
+WAIT = "wait"
 
 
 class ConditionError(ValueError):
@@ -173,7 +176,7 @@ def _parse_domain(raw: Mapping, where: str) -> DomainCondition:
 
 
 def _parse_fact(key: str, value: object, where: str) -> FactCondition:
-    if key in {"hotspot", "unconfirmed_signal"}:
+    if key in {"hotspot", "unconfirmed_signal", "confirmed_signal"}:
         if value is not True:
             raise ConditionError(where, f"only '{key}: true' is allowed, got {value!r}")
         return FactCondition(key, True)
@@ -187,6 +190,11 @@ def _parse_fact(key: str, value: object, where: str) -> FactCondition:
         if value not in CONFIDENCE_LEVELS:
             raise ConditionError(where, f"expected one of {', '.join(CONFIDENCE_LEVELS)}, got {value!r}")
         return FactCondition(key, value)
+    if key == "admin_level_in":
+        if not isinstance(value, list) or not value or any(
+                isinstance(level, bool) or not isinstance(level, int) or level < 1 for level in value):
+            raise ConditionError(where, f"expected a list of admin levels (1, 2, ...), got {value!r}")
+        return FactCondition(key, tuple(value))
     return FactCondition(key, _code_list(value, where))  # site_type_in
 
 

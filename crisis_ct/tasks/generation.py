@@ -4,7 +4,13 @@ area, from the rules that trigger now and the tasks that already exist there.
 Pure planning: the database layer applies the plan. Principles (shared/domain.md §2.6, §3):
 - one open task per (rule, site/area): a re-trigger refreshes evidence, never duplicates;
 - priority only ever goes up;
-- when risk falls, open tasks are flagged for review, never closed automatically.
+- when risk falls, open tasks are flagged for review, never closed automatically;
+- a verified or cancelled task is re-opened (a new task of its rule at its place) only by
+  evidence newer than its closing: an assessment dated after the day it was closed (and after
+  the assessment it was based on). Re-scoring the same or older evidence never brings it back.
+
+Area tasks (rules with `task_per: admN`, one task per admin area listing the sites that
+triggered it) are planned in crisis_ct.tasks.area_tasks with the same principles.
 
 "Open" means any status that is not final (verified, cancelled). `done` counts as open: the
 work is reported but not yet verified, and the coordinator may still reject it back to open.
@@ -24,6 +30,7 @@ from crisis_ct.tasks.triggers import Evidence, TriggeredRule
 NO_LONGER_TRIGGERED = "no_longer_triggered"
 RULE_REMOVED = "rule_removed"
 DUPLICATE_OPEN_TASK = "duplicate_open_task"
+NOW_AN_AREA_TASK = "now_an_area_task"  # the rule became `task_per: admN`: its area task carries on
 ALREADY_CLOSED = "already_closed_for_this_assessment"
 OLDER_ASSESSMENT = "older_assessment"
 
@@ -36,6 +43,7 @@ class ExistingTask:
     task_id: object
     assessment_date: date | None = None  # the assessment the task's evidence comes from
     due_at: datetime | None = None
+    closed_at: datetime | None = None  # when it was verified or cancelled
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ class TaskToRefresh:
 class TaskToReview:
     task_id: object
     rule_id: str
-    reason: str  # NO_LONGER_TRIGGERED | RULE_REMOVED | DUPLICATE_OPEN_TASK
+    reason: str  # NO_LONGER_TRIGGERED | RULE_REMOVED | DUPLICATE_OPEN_TASK | NOW_AN_AREA_TASK
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,9 @@ def plan_tasks(triggered: Sequence[TriggeredRule], open_tasks: Sequence[Existing
         if _is_older(assessment_date, task):
             skipped.append(Skipped(rule_id, task.task_id, OLDER_ASSESSMENT))
             continue
-        reason = NO_LONGER_TRIGGERED if catalogue.rule(rule_id) is not None else RULE_REMOVED
+        rule = catalogue.rule(rule_id)
+        reason = RULE_REMOVED if rule is None else NOW_AN_AREA_TASK if rule.admin_level is not None \
+            else NO_LONGER_TRIGGERED
         review.append(TaskToReview(task.task_id, rule_id, reason))
 
     create.sort(key=lambda t: (catalogue.priority_rank(t.priority), -t.strength, catalogue.rule_order(t.rule_id)))
@@ -178,15 +188,23 @@ def _known(catalogue: MitigationCatalogue, priority: str) -> bool:
 
 def _closed_for_this_assessment(closed: Sequence[ExistingTask], rule_id: str,
                                 assessment_date: date | None) -> ExistingTask | None:
-    """A verified or cancelled task of this rule that was based on this (or a newer)
-    assessment: the same evidence was already acted on, so do not raise it again. A newer
-    assessment that still triggers the rule does create a new task."""
-    if assessment_date is None:
-        return None
+    """A verified or cancelled task of this rule that already answered evidence of this date."""
     for task in closed:
-        if task.rule_id == rule_id and task.assessment_date is not None and task.assessment_date >= assessment_date:
+        if task.rule_id == rule_id and closed_covers(task, assessment_date):
             return task
     return None
+
+
+def closed_covers(task: ExistingTask, assessment_date: date | None) -> bool:
+    """Whether closed `task` answered evidence assessed on `assessment_date`: it did unless the
+    evidence is newer than both the assessment the task was based on and the day it was closed
+    (evidence of the closing day counts as seen by whoever closed it). Undated evidence is never
+    newer than a known closing."""
+    if assessment_date is None:
+        return task.closed_at is not None
+    if task.assessment_date is not None and task.assessment_date >= assessment_date:
+        return True
+    return task.closed_at is not None and task.closed_at.date() >= assessment_date
 
 
 def _is_older(assessment_date: date | None, task: ExistingTask) -> bool:

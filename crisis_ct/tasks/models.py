@@ -99,6 +99,8 @@ class MitigationTask(Base):
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it became verified or cancelled: only evidence newer than this re-opens its rule there.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def title(self) -> dict:
@@ -123,6 +125,25 @@ def expertise_column_value(tags) -> str:
 
 def place_key(scope: str, place_id: int) -> str:
     return f"{'site' if scope == 'site' else 'area'}:{place_id}"
+
+
+class TaskSite(Base):
+    """A site that triggered an area task (a rule with `task_per: admN`): one row per site,
+    removed when a re-score of the site no longer triggers the rule there. The rows of a
+    closed task stay as the record of what it covered."""
+
+    __tablename__ = "mitigation_task_sites"
+
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("mitigation_tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    priority: Mapped[str] = mapped_column(sa.String(8))  # what the rule gives at this site
+    evidence: Mapped[list] = mapped_column(JSONType, default=list)
+    assessment_date: Mapped[date | None] = mapped_column(sa.Date)
+    site_score_id: Mapped[int | None] = mapped_column()
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TaskHistory(Base):

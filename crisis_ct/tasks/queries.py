@@ -17,7 +17,7 @@ from crisis_ct.projection.counts import MIN_SHOWN
 from crisis_ct.scoring.models import AdminAreaRiskScore
 from crisis_ct.scoring.reads import indicator_domain as domain_of
 from crisis_ct.spatial import spatial_sql
-from crisis_ct.tasks import states
+from crisis_ct.tasks import states, task_sites
 from crisis_ct.tasks.history import CREATED_EVENT
 from crisis_ct.tasks.claims import is_held
 from crisis_ct.tasks.models import MitigationRuleText, MitigationTask, TaskHistory
@@ -48,7 +48,7 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
                admin_level_only: Sequence[int] = ()) -> tuple[int, list[dict]]:
     """`admin_level_only`: operations (among operation_ids) whose tasks the caller sees only
     as partners do (crisis_ct.projection.tasks.partner_may_see)."""
-    area = aliased(AdminArea)
+    area = AdminArea  # an area task's place (its own polygon for `near`)
     distance = None
     query = (sa.select(TASK, Site, area, Operation.code)
              .join(Operation, Operation.id == TASK.operation_id)
@@ -65,24 +65,33 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
         query = query.where(TASK.expertise_tags.like(f"% {filters.expertise.upper()} %"))
     if filters.languages:
         query = query.where(TASK.operation_id.in_(_operations_using(session, operation_ids, filters.languages)))
+    # Which sites an area task lists is site level: partners' area tasks are not found through it.
+    lists_sites = TASK.operation_id.not_in(list(admin_level_only)) if admin_level_only else sa.true()
     if filters.site_id:
-        query = query.where(Site.site_code == filters.site_id)
+        # The site's own tasks and the area tasks that list it.
+        query = query.where(sa.or_(Site.site_code == filters.site_id,
+                                   sa.and_(lists_sites, TASK.id.in_(task_sites.listing_site(filters.site_id)))))
     if filters.pcode:
         query = query.where(sa.or_(Site.adm1_pcode == filters.pcode, Site.adm2_pcode == filters.pcode,
-                                   Site.adm3_pcode == filters.pcode, area.pcode == filters.pcode))
+                                   Site.adm3_pcode == filters.pcode, area.pcode == filters.pcode,
+                                   sa.and_(lists_sites, TASK.id.in_(task_sites.listing_site_in(filters.pcode)))))
     if filters.needs_review is not None:
         query = query.where(TASK.needs_review == filters.needs_review)
     order = [_priority_order(priorities), TASK.due_at, TASK.id]
     if filters.near is not None:
-        # Only site tasks have a point; area tasks cannot be "near".
+        # A site task is where its site is; an area task is its admin area (distance 0 from
+        # anywhere inside it), so an expert in a district sees the district's campaigns.
         builder = spatial_sql(session)
         lon, lat = filters.near
-        distance = builder.distance_m(Site.geom, lon, lat).label("distance_m")
+        distance = sa.func.coalesce(builder.distance_m(Site.geom, lon, lat),
+                                    builder.distance_m(area.geom, lon, lat)).label("distance_m")
         query = query.add_columns(distance)
         if filters.within_km is not None:
-            query = query.where(builder.within_m(Site.__table__, Site.geom, lon, lat, filters.within_km * 1000))
+            metres = filters.within_km * 1000
+            query = query.where(sa.or_(builder.within_m(Site.__table__, Site.geom, lon, lat, metres),
+                                       builder.within_m(area.__table__, area.geom, lon, lat, metres)))
         else:
-            query = query.where(Site.geom.is_not(None))
+            query = query.where(sa.or_(Site.geom.is_not(None), area.geom.is_not(None)))
         order = [distance, *order]
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
@@ -95,6 +104,7 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
         if distance is not None:
             item["distance_km"] = round(row[4] / 1000, 3)
         items.append(item)
+    task_sites.attach_sites(session, items, limit=task_sites.LIST_SITES)
     return total, items
 
 
@@ -183,6 +193,7 @@ def one_task_json(session: Session, task_id: int, *, now: datetime, with_history
     admin_area = _AreaPart(row[7]) if row[7] is not None else None
     holder = _HolderPart(row[9], row[10]) if row[9] is not None and is_held(task, now) else None
     item = task_json(task, site=site, admin_area=admin_area, operation_code=row[8], holder=holder, now=now)
+    task_sites.attach_sites(session, [item])
     if with_history:
         item["history"] = task_history(session, task)
     return item

@@ -2,13 +2,15 @@
 `generate_for_area` right after storing a new score, in the same transaction.
 
 The pure planner (crisis_ct.tasks.generation) decides; this module reads the place's tasks,
-applies the plan and writes history and audit rows. Duplicates are impossible even if two
+applies the plan and writes history and audit rows. Hits of rules that make one task per
+admin area (`task_per: admN`) go to crisis_ct.tasks.area_service instead, which keeps that
+area's task and its list of sites. Duplicates are impossible even if two
 scorings of one place race: the partial unique index on (place_key, rule_id) refuses the
 second insert and that scoring transaction rolls back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Sequence
@@ -20,11 +22,14 @@ from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.scoring.area import AreaScore
 from crisis_ct.scoring.rules import SiteScore
-from crisis_ct.tasks import history, rule_texts, states
+from crisis_ct.scoring.rules import domain_phases, site_phase_of
+from crisis_ct.tasks import area_service, history, rule_texts, states
+from crisis_ct.tasks.area_service import AreaBatch, evidence_json
+from crisis_ct.tasks.area_tasks import SiteHit
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
 from crisis_ct.tasks.models import MitigationTask, expertise_column_value, place_key
-from crisis_ct.tasks.triggers import Evidence, Facts, rules_triggered
+from crisis_ct.tasks.triggers import Facts, IndicatorFact, TriggeredRule, rules_triggered
 
 GENERATOR = history.GENERATOR
 
@@ -40,17 +45,30 @@ def catalogues() -> tuple[MitigationCatalogue, dict[str, tuple[str, ...]]]:
 
 def site_facts(score: SiteScore, *, site_type: str, now: datetime) -> Facts:
     # An IndicatorResult reads as an IndicatorFact (value, phase, n_yes, n_answered): used as
-    # it is, a full re-score builds no second object per site and indicator.
-    indicators = {result.indicator_id: result for result in score.indicators}
+    # it is, a full re-score builds no second object per site and indicator. Follow-up answers
+    # (REC_OFFERS_TYPES) join them: rules read them like any select_multiple.
+    indicators: dict = {result.indicator_id: result for result in score.indicators}
+    for follow_up, codes in score.follow_ups.items():
+        indicators[follow_up] = IndicatorFact(value=codes)
     age = (now.date() - score.assessment_date).days if score.assessment_date else None
-    return Facts(scope="site", indicators=indicators, site_phase=score.phase,
-                 domain_phases=dict(score.domain_phases), unconfirmed_signals=tuple(score.unconfirmed_signals),
-                 confidence=score.confidence, age_days=age, site_type=site_type)
+    facts = Facts(scope="site", indicators=indicators, site_phase=score.phase,
+                  domain_phases=dict(score.domain_phases), unconfirmed_signals=tuple(score.unconfirmed_signals),
+                  confirmed_signals=tuple(score.critical_signals), confidence=score.confidence, age_days=age,
+                  site_type=site_type)
+    if not score.unconfirmed_signals:
+        return facts
+    # What the site is without its single-KI critical reports: rules that hold only with them
+    # wait for confirmation (triggers.rules_triggered).
+    unconfirmed = set(score.unconfirmed_signals)
+    kept = [result for result in score.indicators if result.indicator_id not in unconfirmed]
+    confirmed = replace(facts, indicators={k: v for k, v in indicators.items() if k not in unconfirmed},
+                        site_phase=site_phase_of(kept), domain_phases=domain_phases(kept), unconfirmed_signals=())
+    return replace(facts, confirmed=confirmed)
 
 
-def area_facts(score: AreaScore) -> Facts:
-    # AreaScore carries no assessment date: age rules are site rules in the catalogue.
-    return Facts(scope="admin_area", area_phase=score.phase, hotspot=score.hotspot, confidence=score.confidence)
+def area_facts(score: AreaScore, admin_level: int | None = None) -> Facts:
+    return Facts(scope="admin_area", area_phase=score.phase, hotspot=score.hotspot, confidence=score.confidence,
+                 admin_level=admin_level)
 
 
 @dataclass(frozen=True)
@@ -71,8 +89,13 @@ def site_scoring(*, site_id: int, operation_id: int, score: SiteScore, score_id:
                         score.assessment_date)
 
 
-def area_scoring(*, admin_area_id: int, operation_id: int, score: AreaScore, score_id: int | None) -> PlaceScoring:
-    return PlaceScoring("admin_area", admin_area_id, operation_id, area_facts(score), score_id, None)
+def area_scoring(*, admin_area_id: int, operation_id: int, score: AreaScore, score_id: int | None,
+                 assessment_date: date | None = None, admin_level: int | None = None) -> PlaceScoring:
+    """`assessment_date`: the newest assessment among the area's assessed sites. Without it a
+    verified area task (M03) would come back at the next re-score: only evidence newer than
+    its closing re-opens it."""
+    return PlaceScoring("admin_area", admin_area_id, operation_id, area_facts(score, admin_level), score_id,
+                        assessment_date)
 
 
 def generate_for_site(session: Session, *, site_id: int, score: SiteScore, score_id: int | None,
@@ -86,18 +109,20 @@ def generate_for_site(session: Session, *, site_id: int, score: SiteScore, score
 
 
 def generate_for_area(session: Session, *, admin_area_id: int, score: AreaScore, score_id: int | None,
-                      now: datetime) -> TaskPlan:
-    operation_id = session.scalar(sa.select(AdminArea.operation_id).where(AdminArea.id == admin_area_id))
-    if operation_id is None:
+                      now: datetime, assessment_date: date | None = None) -> TaskPlan:
+    area = session.execute(sa.select(AdminArea.operation_id, AdminArea.level).where(AdminArea.id == admin_area_id)
+                           ).one_or_none()
+    if area is None:
         raise ValueError(f"no admin area with id {admin_area_id}")
-    scoring = area_scoring(admin_area_id=admin_area_id, operation_id=operation_id, score=score, score_id=score_id)
+    scoring = area_scoring(admin_area_id=admin_area_id, operation_id=area.operation_id, score=score,
+                           score_id=score_id, assessment_date=assessment_date, admin_level=area.level)
     return generate(session, [scoring], now=now)[0]
 
 
 _TASKS = MitigationTask.__table__
 _EXISTING_COLUMNS = (_TASKS.c.id, _TASKS.c.place_key, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
                      _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.needs_review, _TASKS.c.review_reason,
-                     _TASKS.c.operation_id)
+                     _TASKS.c.operation_id, _TASKS.c.closed_at)
 _CHUNK = 1000
 
 
@@ -109,19 +134,51 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
     catalogue, scales = catalogues()
     with cyclic_gc_paused():
         existing = _existing_tasks(session, scorings)
+        area_batch = AreaBatch(catalogue, now)
+        site_ids = [scoring.place_id for scoring in scorings if scoring.scope == "site"]
+        areas = area_service.site_areas(session, site_ids) if site_ids and _area_rules(catalogue) else {}
         writes = _Writes(now)
         plans = []
         for scoring in scorings:
             key = place_key(scoring.scope, scoring.place_id)
             tasks = existing.get(key, [])
-            plan = plan_tasks(rules_triggered(catalogue, scoring.facts, scales),
-                              [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at)
-                               for t in tasks],
+            triggered = rules_triggered(catalogue, scoring.facts, scales)
+            if scoring.scope == "site":
+                area_batch.scored_site(scoring.place_id, scoring.operation_id)
+                triggered = _site_hits(triggered, scoring, areas.get(scoring.place_id, {}), area_batch)
+            else:
+                # The area's own tasks (M03); its area tasks of site rules are area_batch's.
+                tasks = [t for t in tasks if t.rule_id not in _area_rules(catalogue)]
+            plan = plan_tasks(triggered,
+                              [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at,
+                                            t.closed_at) for t in tasks],
                               now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
             writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
             plans.append(plan)
         writes.apply(session, catalogue)
+        area_batch.apply(session)
     return plans
+
+
+@lru_cache(maxsize=8)
+def _area_rules(catalogue: MitigationCatalogue) -> frozenset[str]:
+    """Ids of the site rules that make one task per admin area."""
+    return frozenset(rule.id for rule in catalogue.rules if rule.admin_level is not None)
+
+
+def _site_hits(triggered: Sequence[TriggeredRule], scoring: PlaceScoring, areas: dict[int, int],
+               area_batch: AreaBatch) -> list[TriggeredRule]:
+    """The site's own hits; hits of area rules go to their area's task instead (a site in no
+    known admin area keeps them as site tasks)."""
+    own = []
+    for hit in triggered:
+        area_id = area_service.area_for(hit.rule, areas) if hit.rule.admin_level is not None else None
+        if area_id is None:
+            own.append(hit)
+            continue
+        area_batch.hit(area_id, hit.rule.id, SiteHit(scoring.place_id, hit.priority, hit.evidence,
+                                                     scoring.assessment_date, scoring.score_id))
+    return own
 
 
 def _existing_tasks(session: Session, scorings: Sequence[PlaceScoring]) -> dict[str, list]:
@@ -235,6 +292,3 @@ def _score_column(scope: str) -> str:
     return "site_score_id" if scope == "site" else "area_score_id"
 
 
-def evidence_json(evidence: Sequence[Evidence]) -> list[dict]:
-    return [{"kind": item.kind, "id": item.id, "value": list(item.value) if isinstance(item.value, tuple)
-             else item.value} for item in evidence]

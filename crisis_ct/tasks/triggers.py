@@ -3,13 +3,13 @@ facts known about one site or admin area, with the evidence that made them hold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 # ConditionError and parse_condition are part of this module's public face too.
 from crisis_ct.tasks.conditions import (  # noqa: F401
     NON_ANSWERS, ORDINAL_OPERATORS, AllOf, AnyOf, Condition, ConditionError, DomainCondition, FactCondition,
-    IndicatorCondition, TriggerError, parse_condition,
+    IndicatorCondition, TriggerError, WAIT, parse_condition,
 )
 
 if TYPE_CHECKING:
@@ -33,10 +33,27 @@ class Facts:
     domain_phases: Mapping[str, int | None] = field(default_factory=dict)
     area_phase: int | None = None
     hotspot: bool = False
+    admin_level: int | None = None  # of an admin area
     unconfirmed_signals: tuple[str, ...] = ()  # indicator ids of single-KI critical signals
+    confirmed_signals: tuple[str, ...] = ()  # indicator ids of critical signals from >= 2 KIs
     confidence: str | None = None
     age_days: int | None = None
     site_type: str | None = None
+    # The same place as if the unconfirmed signals had not been reported, with the site and
+    # domain phases scoring gives without them (crisis_ct.tasks.service.site_facts). None: derive
+    # it here by dropping those indicators and keeping the phases.
+    confirmed: "Facts | None" = field(default=None, compare=False, repr=False)
+
+    def without_unconfirmed(self) -> "Facts":
+        """What is known once the single-KI critical reports are set aside: rules that hold only
+        with them wait for confirmation (MitigationRule.while_unconfirmed)."""
+        if not self.unconfirmed_signals:
+            return self
+        if self.confirmed is not None:
+            return self.confirmed
+        dropped = set(self.unconfirmed_signals)
+        return replace(self, unconfirmed_signals=(),
+                       indicators={k: v for k, v in self.indicators.items() if k not in dropped})
 
 
 class Evidence(NamedTuple):
@@ -108,10 +125,15 @@ def _fact_evidence(condition: FactCondition, facts: Facts) -> tuple[Evidence, ..
     if key == "unconfirmed_signal" and facts.unconfirmed_signals:
         return tuple(Evidence("unconfirmed_signal", indicator, _signal_value(facts, indicator))
                      for indicator in facts.unconfirmed_signals)
+    if key == "confirmed_signal" and facts.confirmed_signals:
+        return tuple(Evidence("confirmed_signal", indicator, _signal_value(facts, indicator))
+                     for indicator in facts.confirmed_signals)
     if key == "confidence" and facts.confidence == operand:
         return (Evidence("confidence", facts.scope, facts.confidence),)
     if key == "age_days_over" and facts.age_days is not None and facts.age_days > operand:
         return (Evidence("age_days", facts.scope, facts.age_days),)
+    if key == "admin_level_in" and facts.admin_level in operand:
+        return (Evidence("admin_level", "admin_area", facts.admin_level),)
     if key == "site_type_in" and facts.site_type in operand:
         return (Evidence("site_type", "site", facts.site_type),)
     return ()
@@ -207,16 +229,27 @@ def rules_triggered(catalogue: "MitigationCatalogue", facts: Facts,
                     scales: Mapping[str, Sequence[str]]) -> list[TriggeredRule]:
     """Every rule of the facts' scope whose trigger holds, in catalogue order, with its
     priority raised by any escalation that holds as well. Same result as `evaluate` on each
-    rule, through the rules compiled once per (catalogue, scales)."""
+    rule, through the rules compiled once per (catalogue, scales).
+
+    A rule whose trigger holds only thanks to a critical signal one key informant reported
+    (it fails on facts.without_unconfirmed()) follows its `while_unconfirmed`: it waits (is
+    not triggered) or opens at that lower priority, never escalated. Escalations read the
+    confirmed facts too, so one unconfirmed report makes one P1 task: the verification (M02)."""
     triggered = []
+    confirmed = facts.without_unconfirmed()
     for rule, trigger, escalations in _compiled_rules(catalogue, scales).get(facts.scope, ()):
         match = trigger(facts)
         if match is None:
             continue
         evidence, leaves = match
         priority = rule.priority
+        if confirmed is not facts and trigger(confirmed) is None:
+            if rule.while_unconfirmed == WAIT:
+                continue
+            triggered.append(TriggeredRule(rule, rule.while_unconfirmed, evidence, leaves))
+            continue
         for escalation_priority, when in escalations:
-            escalated = when(facts)
+            escalated = when(confirmed)
             if escalated is None:
                 continue
             evidence += escalated[0]

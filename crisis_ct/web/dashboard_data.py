@@ -41,22 +41,24 @@ class PhaseRow:
     population_by_phase: dict = field(default_factory=dict)
     population_known: int | None = 0
     population_assessed: int | None = 0
+    sites_expired: int | str = 0  # assessed once, expired now: not in the figures (issue 12)
 
 
 def _summary_keys(summary: dict) -> dict:
     return {key: summary[key] for key in ("sites_by_phase", "population_by_phase", "population_known",
                                           "population_assessed", "sites_assessed", "sites_known",
-                                          "pct_sites_3plus", "pct_sites_4plus")}
+                                          "pct_sites_3plus", "pct_sites_4plus")} | {
+        "sites_expired": summary.get("sites_expired", 0)}
 
 
 def _total(summaries: Sequence[dict]) -> dict:
     total = {"sites_by_phase": Counter(), "population_by_phase": Counter(), "population_known": 0,
-             "population_assessed": 0, "sites_assessed": 0, "sites_known": 0,
+             "population_assessed": 0, "sites_assessed": 0, "sites_known": 0, "sites_expired": 0,
              "pct_sites_3plus": None, "pct_sites_4plus": None}
     for summary in summaries:
         total["sites_by_phase"].update({p: summary["sites_by_phase"].get(p, 0) for p in PHASE_KEYS})
         total["population_by_phase"].update({p: summary["population_by_phase"].get(p, 0) for p in PHASE_KEYS})
-        for key in ("population_known", "population_assessed", "sites_assessed", "sites_known"):
+        for key in ("population_known", "population_assessed", "sites_assessed", "sites_known", "sites_expired"):
             total[key] += summary[key] or 0
     total["sites_by_phase"] = {p: total["sites_by_phase"][p] for p in PHASE_KEYS}
     total["population_by_phase"] = {p: total["population_by_phase"][p] for p in PHASE_KEYS}
@@ -97,7 +99,8 @@ def _row(shown: dict, *, pcode: str | None, name: str, operation: str) -> PhaseR
         pcode=pcode, name=name, operation=operation, status=shown.get("status"), phase=shown.get("phase"),
         hotspot=bool(shown.get("hotspot")), sites_known=shown["sites_known"], sites_assessed=shown["sites_assessed"],
         sites_by_phase=shown.get("sites_by_phase") or {}, population_by_phase=shown.get("population_by_phase") or {},
-        population_known=shown.get("population_known"), population_assessed=shown.get("population_assessed"))
+        population_known=shown.get("population_known"), population_assessed=shown.get("population_assessed"),
+        sites_expired=shown.get("sites_expired") or 0)
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,8 @@ class RecentSubmission:
     site_name: str
     ki_role: str | None
     operation: str
+    validation_status: str | None  # Kobo's review (scoring/counted.py)
+    withdrawn_at: datetime | None  # deleted in Kobo
 
 
 def recent_submissions(session: Session, operation_ids: Sequence[int],
@@ -146,7 +151,7 @@ def recent_submissions(session: Session, operation_ids: Sequence[int],
         return []
     rows = session.execute(
         sa.select(Submission.assessment_date, Submission.submitted_at, Site.site_code, Site.name,
-                  Submission.ki_role, Operation.code)
+                  Submission.ki_role, Operation.code, Submission.validation_status, Submission.withdrawn_at)
         .join(Site, Site.id == Submission.site_id).join(Operation, Operation.id == Submission.operation_id)
         .where(Submission.operation_id.in_(list(operation_ids)))
         .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)).all()

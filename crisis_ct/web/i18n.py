@@ -104,9 +104,9 @@ def _preferred_language_of_user() -> str | None:
     from crisis_ct.accounts.auth import current_principal
 
     principal = current_principal()
-    if principal is None or not principal.languages:
-        return None
-    return principal.languages[0]
+    # Only a language the person chose: the languages they work in are for matching tasks,
+    # and a default would override the browser (a French browser got English pages).
+    return None if principal is None else principal.preferred_language
 
 
 def select_locale() -> str:

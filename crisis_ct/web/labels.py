@@ -49,6 +49,7 @@ TASK_HISTORY_LABELS = {
     "escalated": _l("Priority raised"),
     "flagged_for_review": _l("Flagged for review"),
     "review_cleared": _l("Review flag cleared"),
+    "sites_changed": _l("Sites added or removed"),
 }
 
 # Role categories only (forms/form_frame.yaml, list ki_role): never a person.
@@ -59,6 +60,15 @@ KI_ROLE_LABELS = {
     "cp_gbv_focal": _l("Child protection / GBV focal point"),
     "community_leader": _l("Community leader"),
     "other": _l("Other role"),
+}
+
+# A person's role in an operation (crisis_ct.accounts.models.ROLES).
+USER_ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "coordinator": _l("Coordinator"),
+    "expert": _l("Expert"),
+    "viewer": _l("Viewer"),
+    "submitter": _l("Kobo submitter"),
 }
 
 # The rules of crisis_ct.scoring.rules that can set or bound a site's phase.
@@ -73,6 +83,8 @@ SCORING_RULE_LABELS = {
                                           "not phase 5."),
     "phase5_blocked_referral_unknown": _l("Two critical signals confirmed, but whether a referral pathway "
                                           "exists is unknown: not phase 5."),
+    "previous_round_kept": _l("The newest interviews are too few to stand alone as a round: the previous "
+                              "round's answers still count."),
 }
 
 
@@ -96,6 +108,10 @@ def task_history_label(code: str | None) -> str:
 
 def ki_role_label(code: str | None) -> str:
     return _label(KI_ROLE_LABELS, code)
+
+
+def user_role_label(code: str | None) -> str:
+    return _label(USER_ROLE_LABELS, code)
 
 
 def scoring_rule_label(code: str | None) -> str:
@@ -163,6 +179,7 @@ def init_labels(app: Flask) -> None:
         task_action_label=task_action_label,
         task_history_label=task_history_label,
         ki_role_label=ki_role_label,
+        user_role_label=user_role_label,
         scoring_rule_label=scoring_rule_label,
         in_language=in_language,
         priority_label=priority_label,

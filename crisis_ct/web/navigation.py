@@ -22,7 +22,9 @@ class NavLink:
 NAV_LINKS = (
     NavLink("web.tasks", _l("Tasks"), "viewer"),
     NavLink("web.dashboard", _l("Dashboard"), "viewer"),
+    NavLink("web.people_list", _l("People"), "coordinator"),
     NavLink("web.audit_log", _l("Audit log"), "coordinator"),
+    NavLink("web.operations_page", _l("Operations"), "admin"),
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.models import User
 from crisis_ct.accounts.principal import Principal
+from crisis_ct.db import committed_retrying_once
 from crisis_ct.tasks import claims
 from crisis_ct.tasks.claims import Acting, TaskActionError, TaskConflict, TaskRefused
 from crisis_ct.tasks.models import MitigationTask
@@ -51,11 +52,11 @@ def _call(session: Session, task: MitigationTask, who: Acting, request: ActionRe
 
 def run_action(session: Session, task: MitigationTask, principal: Principal, request: ActionRequest, *,
                now: datetime) -> ActionOutcome:
-    """Commits on success, rolls back on a refusal or conflict."""
+    """Commits on success (a deadlock lost to another action is run once more), rolls back
+    on a refusal or conflict."""
     who = Acting(principal.actor, request.role, tuple(principal.expertise))
     try:
-        _call(session, task, who, request, now)
-        session.commit()
+        committed_retrying_once(session, lambda: _call(session, task, who, request, now))
     except TaskActionError as error:
         session.rollback()
         return ActionOutcome(False, refusal_message(request.action, error))

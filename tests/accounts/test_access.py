@@ -68,7 +68,8 @@ def test_only_a_hash_of_the_token_is_stored(seed, database):
 
 def test_healthz_needs_no_auth_and_reports_the_schema(client):
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok"
+    # No worker runs in this test: reachable, but degraded (tests/jobs/test_runner.py covers "ok").
+    assert body["status"] == "degraded" and body["problems"] == ["no worker heartbeat"]
     assert body["schema_revision"]
     assert body["version"]
 
@@ -90,10 +91,27 @@ def test_a_browser_session_cannot_write_through_the_api(app, client, seed):
     seed.operation("op1")
     seed.member("c@example.org", "coordinator")
     with client.session_transaction() as browser:
+        from crisis_ct.accounts.auth import SESSION_ID_KEY
         from crisis_ct.accounts.operations import find_user
+        from crisis_ct.accounts.web_sessions import start_session
+        from crisis_ct.timeutil import utcnow
         from crisis_ct.web_db import database
         with app.app_context(), database().session() as session:
-            browser["user_id"] = find_user(session, "c@example.org").id
+            browser[SESSION_ID_KEY] = start_session(session, find_user(session, "c@example.org").id, now=utcnow())
     assert client.get("/api/v1/sites").status_code == 200
     response = client.post("/api/v1/kobo/quarantine/1/replay")
     assert response.status_code == 401
+
+
+def test_a_token_made_for_one_operation_acts_only_there(client, seed, database):
+    from crisis_ct.accounts.audit import Actor
+    from crisis_ct.accounts.operations import create_token
+
+    seed.operation("op1")
+    seed.operation("op2")
+    seed.member("e@example.org", "expert", "op1")
+    seed.member("e@example.org", "expert", "op2")
+    with database.session() as session:
+        _, token = create_token(session, Actor.system("test"), "e@example.org", operation_code="op1")
+    assert client.get("/api/v1/sites?operation=op1", headers=auth(token)).status_code == 200
+    assert client.get("/api/v1/sites?operation=op2", headers=auth(token)).status_code == 404

@@ -143,12 +143,17 @@ def test_select_multiple_phase_is_max_of_chosen_codes(catalogue):
     assert actors.phase_of_selection(["dnk"]) is None
 
 
+CHILD_PROTECTION_COUNTS = {"POP_UASC", "POP_CHH", "POP_SEPARATION"}
+
+
 def test_combine_rules_follow_section_2_5(catalogue):
     for ind in catalogue.indicators:
         if ind.answer_type == "integer":
             expected = {"mean_1sd"}
         elif ind.answer_type == "select_multiple":
             expected = {"max"}
+        elif ind.id in CHILD_PROTECTION_COUNTS:
+            expected = {"confirmed_max"}  # issue 12: two KIs' report on children is never lost
         elif ind.domain in "ER":
             # yes/no risk items: yes prevails; scales have no "yes", so the worst answer prevails
             expected = {"yes_prevails"} if ind.list_name == "yn" else {"max"}

@@ -36,3 +36,12 @@ def test_a_malformed_sites_csv_exits_non_zero_naming_row_and_field_and_imports_n
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Site)) == 0
         assert session.scalar(sa.select(sa.func.count()).select_from(AdminArea)) == 14
+
+
+def test_imports_name_their_operation_rather_than_defaulting_to_the_demo(app, tmp_path):
+    runner = app.test_cli_runner()
+    paths = write_levels(tmp_path)
+    sites = write_sites_csv(tmp_path / "sites.csv", [("S1", "Camp", "planned_camp", 0.5, 0.5, 100, 20)])
+    for args in (["geo", "import-areas", str(paths[1]), "--level", "1"], ["geo", "import-sites", str(sites)]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2 and "Missing option '--operation'" in result.output

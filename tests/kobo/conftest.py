@@ -133,3 +133,24 @@ def make_record(sample_form):
 def fake_kobo():
     with FakeKobo(tokens=("test-token",)) as server:
         yield server
+
+
+@pytest.fixture
+def served_world(database, seed, tmp_path, fake_kobo):
+    """tests/support/kobo_world's operation, its asset connected to the fake Kobo."""
+    from tests.support.kobo_world import build_world, serve_world_asset
+
+    world = build_world(database, seed, tmp_path)
+    serve_world_asset(database, fake_kobo)
+    return world
+
+
+@pytest.fixture
+def webhook_world(database, seed, tmp_path):
+    """kobo_world's op1 with a submitter token (`token`, for the webhook) and a coordinator's."""
+    from tests.support.kobo_world import build_world
+
+    world = build_world(database, seed, tmp_path)
+    world.token = seed.member("kobo@example.org", "submitter")
+    world.coordinator = seed.member("coord@example.org", "coordinator")
+    return world

@@ -194,10 +194,7 @@ def test_token_sent_in_authorization_header(fake_kobo, client):
 
 class _StubResponse:
     def __init__(self, body):
-        self.status_code, self._body, self.headers = 200, body, {}
-
-    def json(self):
-        return self._body
+        self.status_code, self.content, self.headers = 200, json.dumps(body).encode(), {}
 
 
 class _StubSession:
@@ -227,3 +224,35 @@ def test_repeated_record_across_pages_is_yielded_once():
     ])
     client = KoboClient("https://k.org", "t", session=session)
     assert all_ids(client.iter_submission_pages("a")) == [1, 2, 3]
+
+
+# -- bodies that fail like a 5xx (issue 11, item 7) ------------------------------------------------
+@pytest.mark.parametrize("kind", ["truncate", "not_json"])
+def test_a_truncated_or_non_json_body_is_retried_like_a_5xx(fake_kobo, client, waits, kind):
+    fake_kobo.add_records(UID, records(5))
+    fake_kobo.misbehave_next(2, kind)
+    assert all_ids(client.iter_submission_pages(UID)) == [1, 2, 3, 4, 5]
+    assert len(waits) == 2
+
+
+def test_a_body_that_keeps_failing_ends_as_unavailable(fake_kobo, waits):
+    fake_kobo.add_asset(UID)
+    client = KoboClient(fake_kobo.base_url, "test-token", max_retries=2, sleep=waits.append)
+    fake_kobo.misbehave_next(3, "truncate")
+    with pytest.raises(KoboUnavailable, match="cut short"):
+        client.get_asset(UID)
+    assert len(waits) == 2
+
+
+def test_a_dripping_response_hits_the_overall_deadline_not_just_the_socket_timeout(fake_kobo, waits):
+    import time
+
+    fake_kobo.add_asset(UID)
+    fake_kobo.add_records(UID, records(20))
+    # Each byte arrives well within the socket time-out; the whole body would take minutes.
+    fake_kobo.misbehave_next(1, "drip", seconds=300, interval=0.05)
+    client = KoboClient(fake_kobo.base_url, "test-token", timeout=5, deadline=1.0, max_retries=2,
+                        sleep=waits.append)
+    started = time.monotonic()
+    assert all_ids(client.iter_submission_pages(UID)) == list(range(1, 21))
+    assert time.monotonic() - started < 4 and len(waits) == 1

@@ -8,21 +8,18 @@ from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionV
 from crisis_ct.kobo.synthetic import make_edit
 from crisis_ct.scoring.queue import ScoringQueueEntry
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world, count
+from tests.support.kobo_world import WEBHOOK_URL, SubmissionMaker, count, post_record
 
-URL = "/api/v1/kobo/submissions"
+URL = WEBHOOK_URL
 
 
 @pytest.fixture
-def world(database, seed, tmp_path):
-    world = build_world(database, seed, tmp_path)
-    world.token = seed.member("kobo@example.org", "submitter")
-    return world
+def world(webhook_world):
+    return webhook_world
 
 
-def post(client, token, record, **kwargs):
-    return client.post(URL, data=json.dumps(record), content_type="application/json",
-                       headers=auth(token), **kwargs)
+def post(client, token, record):
+    return post_record(client, token, record)
 
 
 def test_a_new_submission_is_stored_and_its_site_queued_for_scoring(client, world, database):
@@ -81,7 +78,7 @@ def test_a_submission_for_an_unknown_site_is_quarantined_then_replayed(client, w
     assert body["reason_code"] == "unknown_site" and "S9" in body["reason"]
     assert count(database, Submission) == 0
 
-    coordinator = seed.member("coord@example.org", "coordinator")
+    coordinator = world.coordinator
     listed = client.get("/api/v1/kobo/quarantine", headers=auth(coordinator)).get_json()
     assert [item["site_id"] for item in listed["items"]] == ["S9"]
     world.add_site(database, "S9", "Camp nine", "planned_camp", 0.2, 0.2)
@@ -99,18 +96,20 @@ def test_a_value_outside_the_forms_choices_is_quarantined_with_the_reason(client
     assert "pop_uasc" in body["reason"] and "lots" in body["reason"]
 
 
-def test_an_unknown_form_version_is_quarantined(client, world):
+def test_an_unknown_form_version_whose_answers_do_not_fit_is_quarantined(client, world):
     record = SubmissionMaker().make("S1")
     record["__version__"] = "vSomethingElse"
+    record["pop/pop_brand_new_question"] = "12"
     body = post(client, world.token, record).get_json()
     assert body["reason_code"] == "unknown_form_version"
+    assert "pop/pop_brand_new_question" in body["reason"]
 
 
-def test_a_site_is_matched_by_location_within_the_distance(client, world, database):
+def test_a_submission_naming_no_site_is_matched_by_location_within_the_distance(client, world, database):
     record = SubmissionMaker().make("S1")
-    record["site/site_id"] = "TYPO-1"
+    del record["site/site_id"]
     record["site/location"] = "0.501 0.501 0 5"  # ~150 m from S1 at (lat 0.5, lon 0.5)
-    assert post(client, world.token, record).status_code == 201
+    assert post(client, world.token, record).status_code == 201, post(client, world.token, record).get_json()
     with database.session() as session:
         assert session.scalars(sa.select(Submission.matched_by)).one() == "location"
 

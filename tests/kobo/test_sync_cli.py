@@ -161,3 +161,36 @@ def world_sites(database, tmp_path):
     path = write_sites_csv(tmp_path / "sites.csv", SITES[:1])
     with database.session() as session:
         import_sites(session, ACTOR, get_operation(session, "op1"), read_sites(path))
+
+
+# -- a scheduled sync outlives failures (issue 11, item 7) ------------------------------------------
+def test_sync_every_keeps_going_through_failing_rounds_and_status_shows_the_failure(
+        app, cli, operation, fake_kobo, database, world_sites):
+    connect_and_fill(cli, fake_kobo, 2)
+    calls = []
+
+    def flaky_factory(url, token):
+        calls.append(url)
+        if len(calls) == 1:
+            raise RuntimeError("something nobody expected")
+        return KoboClient(url, token, sleep=lambda s: None, max_retries=1)
+
+    app.extensions["kobo_client_factory"] = flaky_factory
+    fake_kobo.misbehave_next(2, "truncate")  # round two: Kobo's bodies arrive cut short, twice
+    result = cli("kobo", "sync", "--every", "5", "--max-rounds", "3", env={"KOBO_TOKEN_OP1": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert "sync round failed (RuntimeError" in result.output and "cut short" in result.output
+    assert len(cli.sleeps) == 2
+    with database.session() as session:
+        asset = session.scalar(sa.select(KoboAsset))
+        stored = session.scalar(sa.select(sa.func.count()).select_from(Submission))
+    assert asset.last_sync_status == "ok" and stored == 2  # the third round got through
+
+
+def test_status_shows_a_failing_sync_and_since_when(cli, operation, fake_kobo, world_sites):
+    connect_and_fill(cli, fake_kobo, 1)
+    fake_kobo.misbehave_next(50, "not_json")
+    assert cli("kobo", "sync", env={"KOBO_TOKEN_OP1": TOKEN}).exit_code != 0
+    assert cli("kobo", "sync", env={"KOBO_TOKEN_OP1": TOKEN}).exit_code != 0
+    output = cli("kobo", "status").output
+    assert ": failed;" in output and "not JSON" in output and "failing since" in output

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 
-from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.accounts.models import User
+from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.kobo.ingest import Ingestor
 from crisis_ct.kobo.models import KoboAsset
 from crisis_ct.scoring.models import AdminAreaRiskScore
@@ -52,6 +53,8 @@ class ProjectionWorld:
     area_task_shown: int  # an area task of an area with >= 3 assessed sites, held by the expert
     site_task_held: int  # a site task at SITEPA1, held by the expert
     people: dict[str, str] = field(default_factory=dict)  # email -> display name
+    operation_codes: list[str] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)  # the viewer, the expert and the coordinator
 
 
 def _answers(site_code: str) -> dict[str, str]:
@@ -90,6 +93,8 @@ def projection_world(database, seed, tmp_path, app) -> ProjectionWorld:
             if t.site_id is not None:
                 first_per_site.setdefault(t.site_id, t.id)
         task_ids = sorted({t.id for t in area_tasks} | set(first_per_site.values()) | {site_task})
+        operation_codes = list(session.scalars(sa.select(Operation.code).order_by(Operation.code)))
+        user_ids = list(session.scalars(sa.select(User.id).where(User.email.in_(list(tokens))).order_by(User.id)))
     # The world must hold what the tests are about, or they would pass for want of data.
     assert shown, "no area task in an area with >= 3 assessed sites"
     assert hidden, "no area task in an area with 1-2 assessed sites"
@@ -103,7 +108,8 @@ def projection_world(database, seed, tmp_path, app) -> ProjectionWorld:
         operation_id=world.operation_id, tokens=tokens, site_codes=[s[0] for s in SITES],
         site_names=[s[1] for s in SITES], pcodes=pcodes, task_ids=task_ids, area_task_shown=shown[0],
         site_task_held=site_task,
-        people={EXPERT: EXPERT.split("@")[0], COORDINATOR: COORDINATOR.split("@")[0]})
+        people={EXPERT: EXPERT.split("@")[0], COORDINATOR: COORDINATOR.split("@")[0]},
+        operation_codes=operation_codes, user_ids=user_ids)
 
 
 @pytest.fixture

@@ -66,7 +66,19 @@ def test_partners_see_rounded_people_no_percentages_and_no_unlisted_field():
     assert shown["population_known"] == 3000
     assert all(value in (0, counts.SMALL, counts.COMPLEMENT) for value in shown["sites_by_phase"].values())
     assert shown["population_by_phase"]["4"] == counts.COMPLEMENT  # one site's population
-    assert "sites_without_population" not in shown and "explanation" not in shown
+    assert "explanation" not in shown  # a field not listed in projection.areas stays out
+    # Issue 12's counts beside the phase: small ones as "<3" too.
+    assert shown["sites_without_population"] == counts.SMALL and "coverage_basis" not in shown
+
+
+def test_expired_and_unknown_population_counts_are_suppressed_and_the_median_rounded():
+    summary = {**SUMMARY, "level": 1, "sites_expired": 2, "sites_without_population": 3,
+               "population_imputed_per_site": 463, "coverage_basis": "sites"}
+    shown = areas.for_partners(summary)
+    assert shown["sites_expired"] == counts.SMALL and shown["sites_without_population"] == 3
+    assert shown["population_imputed_per_site"] == 460 and shown["coverage_basis"] == "sites"
+    below = areas.for_partners({**summary, "level": 2})
+    assert below["population_imputed_per_site"] is None  # only beside the population figures (admin 1)
 
 
 def test_an_area_with_one_or_two_assessed_sites_shows_no_result_of_theirs():
@@ -86,3 +98,13 @@ def test_a_total_row_hides_a_phase_hidden_in_any_row():
     shown_total = areas.total_for_partners(shown_rows, total)
     # Row b shows phase 2 = 3: a shown total of 4 would give row a's hidden 1 away.
     assert counts.is_hidden(shown_total["sites_by_phase"]["2"])
+
+
+def test_a_total_row_hides_a_site_count_shown_as_small_in_any_row():
+    row_a = {**SUMMARY, "sites_expired": 1}
+    row_b = {**SUMMARY, "sites_expired": 5}
+    shown_rows = [areas.for_partners(row_a), areas.for_partners(row_b)]
+    shown_total = areas.total_for_partners(shown_rows, {**SUMMARY, "sites_expired": 6, "sites_assessed": 8})
+    # 6 - 5 would give row a's 1 away.
+    assert shown_total["sites_expired"] == counts.COMPLEMENT
+    assert areas.total_for_partners(shown_rows[1:], {**SUMMARY, "sites_expired": 5})["sites_expired"] == 5

@@ -15,7 +15,7 @@ import pytest
 from crisis_ct.projection.tasks import SYSTEM_ACTORS
 from crisis_ct.scoring.service import catalogue
 from crisis_ct.web.task_board import ACTIONS
-from tests.projection.conftest import COMMENT, VIEWER
+from tests.projection.conftest import COMMENT, COORDINATOR, VIEWER
 
 # Routes that serve files, or sign-in itself: no data of the operation.
 NOT_DATA = {"static", "web.static", "web.login", "health.healthz"}
@@ -32,7 +32,8 @@ SMALL, COMPLEMENT = "<3", "suppressed"
 
 def _values(world, argument: str) -> list:
     values = {"site_id": world.site_codes, "pcode": world.pcodes, "task_id": world.task_ids,
-              "action": list(ACTIONS)}
+              "action": list(ACTIONS), "operation": world.operation_codes, "user_id": world.user_ids,
+              "token": ["not-an-invitation"]}
     assert argument in values, f"the projection world has no values for <{argument}>: add them in conftest"
     return values[argument]
 
@@ -174,7 +175,8 @@ def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world,
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)[:6000]
     # The enumeration reached the data routes (a renamed endpoint would otherwise pass silently).
     assert {"geography.list_sites", "geography.list_admin_areas", "scoring.area_risk", "tasks.list_tasks",
-            "tasks.get_task", "web.task_detail", "web.dashboard", "web.area_page", "web.map_list"} <= seen_endpoints
+            "tasks.get_task", "web.task_detail", "web.dashboard", "web.area_page", "web.map_list",
+            "web.people_list", "web.person_page", "web.quarantine", "kobo.list_quarantine"} <= seen_endpoints
 
 
 def test_the_viewer_still_gets_the_admin_level_picture(projection_world, signed_in_as):
@@ -209,3 +211,18 @@ def test_a_viewer_is_told_where_sites_are_at_most(projection_world, signed_in_as
     if response.is_json:
         for feature in response.get_json()["features"]:
             assert set(feature["properties"]) <= SITE_KEYS
+
+
+def test_a_viewer_learns_nothing_of_the_sites_an_area_task_lists(projection_world, signed_in_as):
+    """Area tasks (issue 12) list the sites that triggered them: site level. A viewer gets the
+    task without the list, and cannot find it through one of its sites either (a site code,
+    or an admin 3 area inside the task's area, would say which sites triggered it)."""
+    world = projection_world
+    viewer, coordinator = signed_in_as(VIEWER), signed_in_as(COORDINATOR)
+    shown = viewer.get(f"/api/v1/tasks/{world.area_task_shown}").get_json()
+    assert "sites" not in shown and "sites_count" not in shown
+    assert coordinator.get(f"/api/v1/tasks/{world.area_task_shown}").get_json()["sites"]
+    for query in ("site_id=SITEPA1", "pcode=XZ010101"):
+        listed_for_coordinator = coordinator.get(f"/api/v1/tasks?{query}").get_json()["items"]
+        assert any(item["scope"] == "admin_area" for item in listed_for_coordinator), query
+        assert viewer.get(f"/api/v1/tasks?{query}").get_json()["items"] == [], query

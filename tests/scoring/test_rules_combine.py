@@ -142,7 +142,7 @@ _SELECT_ONE_ANSWERS = st.lists(st.sampled_from(["none", "few", "many", "most", "
                                                 None, 3, ("few",), ["many"]]), max_size=12)
 
 
-@given(answers=_SELECT_ONE_ANSWERS, combine=st.sampled_from(["mode", "yes_prevails", "max"]),
+@given(answers=_SELECT_ONE_ANSWERS, combine=st.sampled_from(["mode", "yes_prevails", "max", "confirmed_max"]),
        critical=st.booleans())
 def test_select_one_counting_agrees_with_the_reading_combiners(answers, combine, critical):
     item = indicator("ITEM", "E", "select_one", {"none": 1, "few": 2, "many": 3, "most": 4, "yes": 4, "no": 1},
@@ -164,3 +164,19 @@ def test_equal_results_of_different_value_types_stay_apart():
     assert type(combine_indicator(item, [1]).value) is int
     assert type(combine_indicator(item, [1.0]).value) is float
     assert type(combine_indicator(item, [1]).value) is int
+
+
+def test_confirmed_max_keeps_a_report_two_of_three_kis_make():
+    # issue 12 item 4: by mode none / few / many is "no consensus" and the report is lost
+    uasc = freq4("POP_UASC", "V", combine="confirmed_max")
+    result = combine_indicator(uasc, ["none", "few", "many"])
+    assert (result.value, result.phase, result.consensus) == ("few", 2, True)
+    assert combine_indicator(freq4("POP_UASC", "V"), ["none", "few", "many"]).consensus is False
+
+
+def test_confirmed_max_never_loses_two_kis_among_many():
+    uasc = freq4("POP_UASC", "V", combine="confirmed_max")
+    assert combine_indicator(uasc, ["none", "none", "none", "few", "few"]).value == "few"
+    assert combine_indicator(uasc, ["none", "none", "none", "none", "most"]).value == "none"
+    assert combine_indicator(uasc, ["many"]).value == "many"
+    assert combine_indicator(uasc, ["dnk", "most", "pnta"]).value == "most"

@@ -136,12 +136,14 @@ def test_ki_who_declined_everything_is_not_counted_as_a_woman_ki():
     assert (site.n_ki, site.has_woman_ki, site.submission_ids) == (3, False, (1, 2, 3))
 
 
-def test_only_the_latest_round_is_scored():
+def test_only_the_latest_round_is_scored_when_it_stands_alone():
+    # Three KIs answering every domain replace the earlier round (issue 12: with fewer,
+    # the earlier answers keep counting; tests/scoring/test_rules_rounds.py).
     old = ROUND_DAY - timedelta(days=60)
     site = score(calm(1, day=old, EXP_CONFINEMENT="yes"), calm(2, day=old, EXP_CONFINEMENT="yes"),
-                 calm(3), calm(4))
+                 calm(3), calm(4), calm(5))
     assert site.phase == 1
-    assert site.submission_ids == (3, 4)
+    assert site.submission_ids == (3, 4, 5)
 
 
 def test_ageing_assessment_lowers_confidence_one_level():

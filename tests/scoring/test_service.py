@@ -10,20 +10,9 @@ from crisis_ct.kobo.synthetic import make_edit
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.scoring.service import catalogue, process_queue, score_all
 from tests.conftest import auth
-from tests.support.kobo_world import SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, lowest_risk_answers
 
 URL = "/api/v1/kobo/submissions"
-
-
-def lowest_risk_answers() -> dict[str, str]:
-    """Every indicator at its phase-1 answer: no risk, referral pathway present."""
-    answers = {"sensitive_ok": "yes"}
-    for indicator in catalogue().indicators:
-        if indicator.answer_type == "integer":
-            answers[indicator.name] = "0"
-        else:
-            answers[indicator.name] = min((c for c in indicator.choices if c.phase), key=lambda c: c.phase).code
-    return answers
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from crisis_ct.geography.importers import read_admin_areas, read_sites
 from crisis_ct.geography.operations import get_operation, import_admin_areas, import_sites
 from crisis_ct.kobo.forms import add_form_version, bundled_form, register_asset
 from crisis_ct.kobo.formspec import FormSpec
+from crisis_ct.kobo.models import KoboAsset
 from crisis_ct.kobo.synthetic import make_submission
 from tests.support.geo_fixtures import write_levels, write_sites_csv
 
@@ -54,7 +55,9 @@ class KoboWorld:
         SITE_TYPES[code] = site_type
 
 
-def build_world(database, seed, tmp_path: Path, *, sites=SITES) -> KoboWorld:
+def build_world(database, seed, tmp_path: Path, *, sites=SITES, with_asset: bool = True) -> KoboWorld:
+    """op1 with its admin areas and sites and (unless `with_asset` is false, as before a
+    `kobo setup`) the asset ASSET_UID with the bundled form; asset_id is 0 without it."""
     seed.operation("op1")
     paths = write_levels(tmp_path)
     with database.session() as session:
@@ -62,9 +65,18 @@ def build_world(database, seed, tmp_path: Path, *, sites=SITES) -> KoboWorld:
         for level in (1, 2, 3):
             import_admin_areas(session, ACTOR, operation, read_admin_areas(paths[level], level))
         import_sites(session, ACTOR, operation, read_sites(write_sites_csv(tmp_path / "sites.csv", list(sites))))
+        if not with_asset:
+            return KoboWorld(operation.id, 0, tmp_path)
         asset = register_asset(session, operation.id, ASSET_UID, name="CT site assessment")
         add_form_version(session, asset, form())
         return KoboWorld(operation.id, asset.id, tmp_path)
+
+
+def serve_world_asset(database, fake_kobo) -> None:
+    """The world's asset connected to the fake Kobo, which serves it with the bundled form."""
+    with database.session() as session:
+        session.scalar(sa.select(KoboAsset)).server_url = fake_kobo.base_url
+    fake_kobo.add_asset(ASSET_UID, content=form().to_asset_content(), version=form().version)
 
 
 class SubmissionMaker:
@@ -83,7 +95,32 @@ class SubmissionMaker:
             answers_override=answers, location=SITE_LOCATIONS.get(site_code), **kwargs)
 
 
+def lowest_risk_answers() -> dict[str, str]:
+    """Every indicator at its phase-1 answer: no risk, referral pathway present."""
+    from crisis_ct.scoring.service import catalogue
+
+    answers = {"sensitive_ok": "yes"}
+    for indicator in catalogue().indicators:
+        if indicator.answer_type == "integer":
+            answers[indicator.name] = "0"
+        else:
+            answers[indicator.name] = min((c for c in indicator.choices if c.phase), key=lambda c: c.phase).code
+    return answers
+
+
 def count(database, model) -> int:
     """Rows of `model` in the database."""
     with database.session() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+WEBHOOK_URL = "/api/v1/kobo/submissions"
+
+
+def post_record(client, token: str, record: dict | str | bytes):
+    """POST one record (or a raw JSON body) to the webhook as Kobo does."""
+    import json
+
+    body = record if isinstance(record, (str, bytes)) else json.dumps(record)
+    return client.post(WEBHOOK_URL, data=body, content_type="application/json",
+                       headers={"Authorization": f"Bearer {token}"})

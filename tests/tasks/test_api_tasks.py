@@ -19,7 +19,9 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 @pytest.fixture
 def world(database, seed, tmp_path):
     sites = build_world(database, seed, tmp_path)
-    # Each site: M01 (P1, CT), M05 (P1, CP), M23 (P3, MHPSS); S1 also M09 (P2, LEGAL): 13 tasks.
+    # Each site: M05 (P1, CP) of its own. M01 (P2, CT, referral pathway) and M23 (P3, MHPSS) are
+    # one task per district listing its sites: XZ0101 (S0, S1, S2) and XZ0102 (S3); S1 adds M09
+    # (P2, LEGAL) for XZ0101. 4 + 2 + 2 + 1 = 9 tasks.
     for code in ("S0", "S2", "S3"):
         generate(database, sites[code], site_score(ARMED_RECRUITMENT), now=NOW)
     generate(database, sites["S1"], site_score(ARMED_RECRUITMENT, indicator("DOC_LACK", "many", 3)), now=NOW)
@@ -54,8 +56,19 @@ def test_near_within_km_and_expertise_returns_only_close_tasks_nearest_first(cli
 
 
 def test_near_sorts_by_distance_then_priority(client, world):
+    # At S1, inside district XZ0101: S1's own task and the district's area tasks, all 0 km away.
     items = client.get("/api/v1/tasks?near=0.6,0.5&within_km=1", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
-    assert [(i["site_id"], i["priority"]) for i in items] == [("S1", "P1"), ("S1", "P1"), ("S1", "P2"), ("S1", "P3")]
+    assert [(i["site_id"] or i["pcode"], i["priority"]) for i in items] == [
+        ("S1", "P1"), ("XZ0101", "P2"), ("XZ0101", "P2"), ("XZ0101", "P3")]
+    assert {i["distance_km"] for i in items} == {0.0}
+
+
+def test_near_finds_an_area_task_by_its_area(client, world):
+    # 30 km north of S3 but inside its district XZ0102 (x 1..2): the district's tasks are there,
+    # S3's own task (~33 km) is not.
+    items = client.get("/api/v1/tasks?near=1.5,0.8&within_km=20", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
+    assert {(i["rule_id"], i["pcode"]) for i in items} == {("M01", "XZ0102"), ("M23", "XZ0102")}
+    assert [site["site_id"] for site in items[0]["sites"]] == ["S3"]
 
 
 def test_list_filters_and_paging(client, world):
@@ -63,16 +76,36 @@ def test_list_filters_and_paging(client, world):
     legal = client.get("/api/v1/tasks?expertise=LEGAL", headers=headers).get_json()
     assert [i["rule_id"] for i in legal["items"]] == ["M09"]
     page = client.get("/api/v1/tasks?limit=2&offset=1", headers=headers).get_json()
-    assert (page["total"], len(page["items"]), page["offset"]) == (13, 2, 1)
-    assert {i["site_id"] for i in client.get("/api/v1/tasks?site_id=S3", headers=headers).get_json()["items"]} == {"S3"}
-    assert client.get("/api/v1/tasks?priority=P2", headers=headers).get_json()["total"] == 1
-    assert client.get("/api/v1/tasks?language=fr", headers=headers).get_json()["total"] == 13
+    assert (page["total"], len(page["items"]), page["offset"]) == (9, 2, 1)
+    # A site's tasks: its own, and the area tasks that list it.
+    at_s3 = client.get("/api/v1/tasks?site_id=S3", headers=headers).get_json()["items"]
+    assert sorted((i["rule_id"], i["site_id"]) for i in at_s3) == [("M01", None), ("M05", "S3"), ("M23", None)]
+    assert all(i["site_id"] == "S3" or [s["site_id"] for s in i["sites"]] == ["S3"] for i in at_s3)
+    assert client.get("/api/v1/tasks?priority=P2", headers=headers).get_json()["total"] == 3
+    assert client.get("/api/v1/tasks?language=fr", headers=headers).get_json()["total"] == 9
     assert client.get("/api/v1/tasks?language=ar", headers=headers).get_json()["total"] == 0
 
 
 def test_pcode_filter_matches_any_admin_level_of_the_site(client, world):
     items = client.get("/api/v1/tasks?pcode=XZ0102", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
-    assert {i["site_id"] for i in items} == {"S3"}
+    assert {i["site_id"] or i["pcode"] for i in items} == {"S3", "XZ0102"}
+    # An admin-3 code finds the district tasks that list one of its sites too.
+    items = client.get("/api/v1/tasks?pcode=XZ010201", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
+    assert {i["site_id"] or i["pcode"] for i in items} == {"S3", "XZ0102"}
+
+
+def test_an_area_task_lists_its_sites_and_can_be_claimed(client, world, database):
+    with database.session() as session:
+        task_id = session.scalar(sa.select(MitigationTask.id).where(MitigationTask.rule_id == "M01",
+                                                                    MitigationTask.scope == "admin_area")
+                                 .order_by(MitigationTask.id).limit(1))
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["expert2"])).get_json()
+    assert (body["scope"], body["pcode"], body["site_id"], body["sites_count"]) == ("admin_area", "XZ0101", None, 3)
+    assert [s["site_id"] for s in body["sites"]] == ["S0", "S1", "S2"]
+    assert body["sites"][0]["evidence"] == [{"kind": "indicator", "id": "EXP_ARMED_RECRUIT", "value": "yes"}]
+    claimed = _post(client, world, "expert2", task_id, "claim")
+    assert claimed.status_code == 200
+    assert claimed.get_json()["status"] == "claimed" and claimed.get_json()["sites_count"] == 3
 
 
 def test_task_json_shape(client, world):
@@ -126,6 +159,8 @@ def test_full_life_writes_history_and_audit_for_every_step(client, world, databa
         assert response.status_code == 200, (action, response.get_json())
     body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"])).get_json()
     assert body["status"] == "verified"
+    with database.session() as session:  # only evidence newer than this re-opens the rule there
+        assert session.get(MitigationTask, task_id).closed_at is not None
     actions = [h["action"] for h in body["history"]]
     assert actions == ["created", "claimed", "renewed", "progressed", "completed", "rejected", "claimed",
                        "progressed", "completed", "verified"]

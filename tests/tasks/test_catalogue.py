@@ -160,9 +160,9 @@ def test_area_fact_in_a_site_rule_is_rejected(tmp_path):
 
 
 def test_site_fact_in_an_area_rule_is_rejected(tmp_path):
-    error = load_broken(tmp_path, lambda d: rule(d, "M03")["trigger"]["any"].append(
+    error = load_broken(tmp_path, lambda d: rule(d, "M03")["trigger"]["all"][1]["any"].append(
         {"indicator": "POP_UASC", "is": "few"}))
-    assert (error.rule_id, error.field) == ("M03", "trigger.any[2]")
+    assert (error.rule_id, error.field) == ("M03", "trigger.all[1].any[2]")
 
 
 def test_escalation_to_a_lower_priority_is_rejected(tmp_path):
@@ -198,3 +198,57 @@ def test_invalid_yaml_names_the_file(tmp_path):
     path.write_text("rules: [\n", encoding="utf-8")
     with pytest.raises(MitigationRulesError, match="broken.yaml"):
         load_mitigation_rules(path)
+
+
+# --- task_per and while_unconfirmed (issue 12) -------------------------------------------------
+
+def test_team_delivered_actions_are_one_task_per_admin_area(catalogue):
+    per_area = {r.id: r.admin_level for r in catalogue.rules if r.admin_level is not None}
+    # Campaigns, legal aid, advocacy, trainings, livelihoods linkages (the file says why, rule by rule).
+    assert {"M09", "M11", "M12", "M17", "M25", "M28"} <= set(per_area)
+    # Work bound to one site stays a site task.
+    assert not {"M02", "M05", "M06", "M07", "M10", "M14", "M16", "M29"} & set(per_area)
+    assert set(per_area.values()) <= {1, 2}
+
+
+def test_every_area_rule_says_why_in_the_file():
+    text = DEFAULT.read_text(encoding="utf-8")
+    for block in text.split("\n  - id: ")[1:]:
+        if "task_per: adm" in block:
+            assert "# One task per " in block, block.splitlines()[0]
+
+
+def test_only_m02_opens_at_p1_on_an_unconfirmed_signal(catalogue):
+    unconfirmed = {r.id: r.while_unconfirmed for r in catalogue.rules if r.scope == "site"}
+    assert unconfirmed["M02"] == "P1"
+    assert {rule_id for rule_id, policy in unconfirmed.items() if policy == "P1"} == {"M02"}
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("task_per", "adm9", "unknown task_per"),
+    ("task_per", "district", "unknown task_per"),
+    ("while_unconfirmed", "P0", "unknown priority"),
+    ("while_unconfirmed", "later", "unknown priority"),
+])
+def test_a_bad_new_field_names_file_rule_and_field(tmp_path, key, value, message):
+    error = load_broken(tmp_path, lambda d: rule(d, "M25").__setitem__(key, value))
+    assert (error.rule_id, error.field) == ("M25", key)
+    assert message in str(error) and "rules.yaml" in str(error)
+
+
+def test_an_unconfirmed_signal_cannot_make_a_task_more_urgent(tmp_path):
+    error = load_broken(tmp_path, lambda d: rule(d, "M25").__setitem__("while_unconfirmed", "P1"))
+    assert (error.rule_id, error.field) == ("M25", "while_unconfirmed")
+
+
+@pytest.mark.parametrize("key", ["task_per", "while_unconfirmed"])
+def test_an_area_rule_takes_no_site_only_field(tmp_path, key):
+    error = load_broken(tmp_path, lambda d: rule(d, "M03").__setitem__(key, "adm2" if key == "task_per" else "wait"))
+    assert (error.rule_id, error.field) == ("M03", key)
+
+
+def test_admin_level_in_is_an_area_condition(tmp_path):
+    error = load_broken(tmp_path, lambda d: rule(d, "M02")["trigger"]["any"].append({"admin_level_in": [1]}))
+    assert (error.rule_id, error.field) == ("M02", "trigger.any[2]")
+    error = load_broken(tmp_path, lambda d: rule(d, "M03")["trigger"]["all"].__setitem__(0, {"admin_level_in": ["x"]}))
+    assert (error.rule_id, error.field) == ("M03", "trigger.all[0].admin_level_in")

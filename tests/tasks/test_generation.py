@@ -88,7 +88,8 @@ def test_a_weaker_trigger_never_lowers_priority(catalogue, hit):
 
 
 def test_an_open_task_whose_rule_no_longer_triggers_is_flagged_not_closed(catalogue):
-    existing = [ExistingTask("M04", "claimed", "P1", task_id=11)]
+    # M07 is a site rule (M04 became one task per district: see the area-task tests).
+    existing = [ExistingTask("M07", "claimed", "P1", task_id=11)]
     result = plan(catalogue, [], existing)
     assert [(r.task_id, r.reason) for r in result.review] == [(11, NO_LONGER_TRIGGERED)]
     assert result.create == () and result.refresh == () and result.escalate == ()
@@ -140,6 +141,27 @@ def test_a_single_ki_critical_signal_yields_the_verification_task(catalogue, sit
     created = {t.rule_id: t for t in result.create}
     assert created["M02"].priority == "P1"
     assert created["M02"].evidence == (Evidence("unconfirmed_signal", "EXP_ARMED_RECRUIT", "yes"),)
+    # ... and only it: the responses to the report itself (M01 referral, M05 CP alert, M21 and
+    # M23 on the E domain) wait until a second key informant confirms it.
+    assert [t.rule_id for t in result.create if t.priority == "P1"] == ["M02"]
+    assert not {"M01", "M05"} & set(created)
+
+
+def test_a_confirmed_critical_signal_opens_its_responses_at_p1(catalogue, site, scales):
+    facts = site({"EXP_ARMED_RECRUIT": IndicatorFact("yes", 4, n_yes=2, n_answered=5)},
+                 site_phase=4, confirmed_signals=("EXP_ARMED_RECRUIT",))
+    created = {t.rule_id: t.priority for t in plan(catalogue, rules_triggered(catalogue, facts, scales)).create}
+    assert created["M05"] == created["M01"] == created["M02"] == "P1"
+
+
+def test_an_unconfirmed_signal_lowers_a_rule_that_says_so(catalogue, site, scales):
+    # M07 (women and girls' safe space) does not wait: risk reduction for GBV does not need
+    # proof (IASC), so it opens at its while_unconfirmed priority.
+    facts = site({"EXP_SEX_EXCHANGE": IndicatorFact("yes", 4, n_yes=1, n_answered=4)},
+                 site_phase=4, unconfirmed_signals=("EXP_SEX_EXCHANGE",))
+    created = {t.rule_id: t.priority for t in plan(catalogue, rules_triggered(catalogue, facts, scales)).create}
+    assert created["M07"] == "P3" and created["M02"] == "P1"
+    assert [rule for rule, priority in created.items() if priority == "P1"] == ["M02"]
 
 
 def test_planning_twice_from_the_same_facts_creates_nothing_new(catalogue, site, scales):

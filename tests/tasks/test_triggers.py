@@ -141,10 +141,16 @@ def test_malformed_conditions_are_rejected_with_their_path(raw, where):
 
 # --- the real rules ----------------------------------------------------------------------
 
-def test_m04_triggers_from_a_few_uasc(catalogue, site, scales):
-    hit = by_id(catalogue, site({"POP_UASC": "few"}), scales, "M04")
-    assert hit.priority == "P1"
+def test_m04_triggers_from_a_few_uasc_at_p2_below_phase_4(catalogue, site, scales):
+    hit = by_id(catalogue, site({"POP_UASC": "few"}, site_phase=3), scales, "M04")
+    assert hit.priority == "P2"
     assert hit.evidence == (Evidence("indicator", "POP_UASC", "few"),)
+
+
+@pytest.mark.parametrize("facts", [{"site_phase": 4}, {"site_phase": 3, "confirmed_signals": ("EXP_CONFINEMENT",)}])
+def test_m04_is_p1_at_phase_4_or_with_a_confirmed_critical_signal(catalogue, site, scales, facts):
+    hit = by_id(catalogue, site({"POP_UASC": "few"}, **facts), scales, "M04")
+    assert hit.priority == "P1"
 
 
 def test_m04_does_not_trigger_from_no_uasc(catalogue, site, scales):
@@ -174,8 +180,14 @@ def test_m02_does_not_trigger_below_phase_4_without_unconfirmed_signals(catalogu
 
 
 @pytest.mark.parametrize("facts", [{"area_phase": 4}, {"area_phase": 2, "hotspot": True}])
-def test_m03_triggers_for_area_phase_4_or_a_hotspot(catalogue, area, scales, facts):
-    assert triggered_ids(catalogue, area(**facts), scales) == ["M03"]
+@pytest.mark.parametrize("level", [1, 2])
+def test_m03_triggers_for_area_phase_4_or_a_hotspot(catalogue, area, scales, facts, level):
+    assert triggered_ids(catalogue, area(admin_level=level, **facts), scales) == ["M03"]
+
+
+def test_m03_leaves_admin_3_areas_to_their_district(catalogue, area, scales):
+    # An admin-3 hot-spot's sites make its district a hot-spot too: one escalation, not two.
+    assert triggered_ids(catalogue, area(admin_level=3, area_phase=4, hotspot=True), scales) == []
 
 
 def test_m03_does_not_trigger_for_a_calm_area(catalogue, area, scales):

@@ -7,17 +7,16 @@ backends in the test-client tests beside this file.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from crisis_ct.accounts.audit import Actor
 from crisis_ct.demo import load_demo
 from crisis_ct.geography.models import Site
+from tests.support.served_app import served
 from tests.web.conftest import HOSTILE_NAME, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -45,12 +44,8 @@ def server(app, database, seed):
     seed.member("viewer@example.org", "viewer", "demo")
     seed.member("expert@example.org", "expert", "demo")
     seed.member("coord@example.org", "coordinator", "demo")
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -57,3 +57,53 @@ def test_the_overdue_count_counts_past_due_unfinished_tasks(signed_in, database)
             task.due_at = utcnow() - timedelta(hours=1)
     page = signed_in("a@example.org").get("/dashboard").get_data(as_text=True)
     assert "Overdue: 2" in page
+
+
+def test_the_coordinator_resolves_an_unknown_site_on_the_quarantine_page(signed_in, database, scored):
+    from crisis_ct.kobo.ingest import Ingestor
+    from crisis_ct.kobo.models import KoboAsset
+    from tests.support.kobo_world import SubmissionMaker
+    from tests.web.conftest import csrf_token
+
+    record = SubmissionMaker(seed=9).make("S1")
+    record["site/site_id"] = "S1-B"
+    with database.session() as session:
+        Ingestor(session, session.get(KoboAsset, scored.asset_id), via="test").ingest([record])
+        row_id = session.scalar(sa.select(QuarantinedSubmission.id))
+    coordinator = signed_in("coord@example.org")
+    page = coordinator.get("/dashboard/quarantine").get_data(as_text=True)
+    assert "Last attempt" in page and '<option value="S1">Camp one' in page
+    response = coordinator.post(f"/dashboard/quarantine/{row_id}/resolve",
+                                data={"site_id": "S1", "csrf_token": csrf_token(coordinator, "/dashboard/quarantine")})
+    assert response.status_code == 303
+    with database.session() as session:
+        assert session.scalar(sa.select(QuarantinedSubmission.status)) == "replayed"
+        assert session.scalar(sa.select(Submission.id).where(Submission.instance_id == record["meta/instanceID"]))
+    assert "Nothing is waiting in quarantine." in coordinator.get("/dashboard/quarantine").get_data(as_text=True)
+
+
+def test_a_coordinator_sees_kobos_review_of_the_latest_interviews(signed_in, database):
+    from crisis_ct.timeutil import utcnow
+
+    with database.session() as session:
+        first, second, third = session.scalars(sa.select(Submission).order_by(Submission.id)).all()[:3]
+        first.validation_status = "validation_status_not_approved"
+        second.validation_status = "validation_status_on_hold"
+        third.withdrawn_at, third.withdrawn_reason = utcnow(), "deleted_in_kobo"
+    page = signed_in("coord@example.org").get("/dashboard").get_data(as_text=True)
+    assert "Review in Kobo" in page
+    assert "Not approved: not counted" in page and "On hold: counted, flagged" in page
+    assert "Deleted in Kobo: not counted" in page
+def test_the_dashboard_says_how_many_expired_sites_are_left_out(signed_in, database):
+    # issue 12 item 7: "2 / 4 assessed" must not silently omit sites whose data expired.
+    from datetime import datetime, timezone
+
+    from crisis_ct.scoring.service import rescore_aged
+
+    with database.session() as session:
+        assert rescore_aged(session, datetime(2027, 6, 1, tzinfo=timezone.utc)) == 2  # S1, S2 assessed 2026-11-01
+    page = signed_in("coord@example.org").get("/dashboard").get_data(as_text=True)
+    assert "2 expired, not counted" in page
+    assert "0 / 4" in page
+    viewer_page = signed_in("viewer@example.org").get("/dashboard").get_data(as_text=True)
+    assert "&lt;3 expired, not counted" in viewer_page

@@ -51,15 +51,42 @@ def test_the_browser_language_is_the_default_before_sign_in(client):
     assert FR_DISCLAIMER in page
 
 
-def test_the_users_preferred_language_beats_the_browsers(seed, operation, client):
+def _prefer(database, email: str, language: str) -> None:
+    from crisis_ct.accounts import people
+
+    with database.session() as session:
+        people.set_profile(session, people.Actor.system("test"), email, preferred_language=language)
+
+
+def test_the_users_preferred_language_beats_the_browsers(seed, operation, client, database):
     seed.member("fr@example.org", "viewer", operation, languages=("fr", "en"))
+    _prefer(database, "fr@example.org", "fr")
     sign_in(client, "fr@example.org")
     page = client.get("/map", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Carte des risques" in page
 
 
-def test_an_explicit_choice_beats_the_users_preferred_language(seed, operation, client):
+def test_until_a_user_chooses_pages_follow_the_browser(seed, operation, client):
+    # Working in English (task matching) is not a choice of page language.
+    seed.member("new@example.org", "viewer", operation, languages=("en",))
+    sign_in(client, "new@example.org")
+    assert "Carte des risques" in client.get("/map", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(
+        as_text=True)
+    assert "Risk map" in client.get("/map", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_choosing_a_language_signed_in_keeps_it_for_the_next_sign_in(seed, operation, client, app):
+    seed.member("new@example.org", "viewer", operation)
+    sign_in(client, "new@example.org")
+    client.post("/language", data={"lang": "fr", "next": "/map", "csrf_token": csrf_token(client, "/map")})
+    other_browser = app.test_client()
+    sign_in(other_browser, "new@example.org")
+    assert "Carte des risques" in other_browser.get("/map", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_an_explicit_choice_beats_the_users_preferred_language(seed, operation, client, database):
     seed.member("fr@example.org", "viewer", operation, languages=("fr",))
+    _prefer(database, "fr@example.org", "fr")
     sign_in(client, "fr@example.org")
     client.post("/language", data={"lang": "en", "next": "/map", "csrf_token": csrf_token(client, "/map")})
     assert "Risk map" in client.get("/map").get_data(as_text=True)

@@ -94,3 +94,52 @@ def test_an_area_without_enough_data_says_so_not_phase_1(signed_in):
 
 def test_an_unknown_area_is_a_404(signed_in):
     assert signed_in("viewer@example.org").get("/areas/XX99").status_code == 404
+
+
+def test_the_site_page_says_which_interviews_kobo_review_left_out(signed_in, database, scored):
+    from crisis_ct.scoring.service import score_all
+
+    with database.session() as session:
+        s1 = session.scalar(sa.select(Site.id).where(Site.site_code == "S1"))
+        first, second = session.scalars(sa.select(Submission).where(Submission.site_id == s1)
+                                        .order_by(Submission.id)).all()[:2]
+        first.validation_status = "validation_status_not_approved"
+        second.validation_status = "validation_status_on_hold"
+        session.flush()
+        score_all(session, scored.operation_id)
+    page = signed_in("a@example.org").get("/sites/S1").get_data(as_text=True)
+    assert "1 interview(s) left out: marked not approved in Kobo" in page
+    assert "1 counted interview(s) are on hold in Kobo" in page
+def test_the_area_page_says_how_many_sites_had_no_population(signed_in, database):
+    # issue 12 item 2: sites without a figure count with the median; the page says how many.
+    from crisis_ct.scoring.service import rescore_areas
+
+    with database.session() as session:
+        for code in ("S3", "S4"):
+            session.scalars(sa.select(Site).where(Site.site_code == code)).one().population_individuals = None
+        session.flush()
+        rescore_areas(session, session.scalar(sa.select(Site.operation_id).limit(1)))
+    page = signed_in("a@example.org").get("/areas/XZ01").get_data(as_text=True)
+    assert "Sites without a population figure" in page
+    assert "coverage counts sites, not people" in page
+
+
+def test_the_site_page_says_when_the_previous_round_still_counts(signed_in, database, scored):
+    # issue 12 item 1: one late interview does not replace a round; the page says why.
+    from datetime import date, datetime, timezone
+
+    from crisis_ct.kobo.ingest import Ingestor
+    from crisis_ct.kobo.models import KoboAsset
+    from crisis_ct.scoring.service import rescore_sites
+    from tests.support.kobo_world import SubmissionMaker
+
+    maker = SubmissionMaker(99)
+    maker.ids = iter(range(9000, 9010))  # Kobo ids the fixture's records do not use
+    late = maker.make("S1", risk=0.05, assessment_date=date(2026, 12, 2))
+    with database.session() as session:
+        Ingestor(session, session.get(KoboAsset, scored.asset_id), via="test").ingest([late])
+        site_id = session.scalar(sa.select(Site.id).where(Site.site_code == "S1"))
+        rescore_sites(session, [site_id], now=datetime(2026, 12, 3, tzinfo=timezone.utc))
+    page = signed_in("a@example.org").get("/sites/S1").get_data(as_text=True)
+    assert "the previous round&#39;s answers still count" in page
+    assert "cannot stand alone as a round: 1 KI (at least 3 needed)" in page

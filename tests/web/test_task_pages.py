@@ -209,3 +209,18 @@ def test_a_viewer_cannot_open_a_held_site_task(signed_in, database):
     coordinator_page = signed_in("coord@example.org").get(f"/tasks/{task_id}").get_data(as_text=True)
     assert viewer_page.status_code == 403 and "a@example.org" not in viewer_page.get_data(as_text=True)
     assert 'class="task-holder">a <' in coordinator_page
+
+
+def test_an_area_task_page_lists_the_sites_that_triggered_it(signed_in, database):
+    from crisis_ct.tasks.models import TaskSite
+
+    with database.session() as session:
+        # M01, the referral pathway: one task for the district, S1 among its sites.
+        task_id = session.scalar(sa.select(MitigationTask.id).where(MitigationTask.scope == "admin_area",
+                                                                    MitigationTask.rule_id == "M01")
+                                 .join(TaskSite, TaskSite.task_id == MitigationTask.id).limit(1))
+    page = signed_in("a@example.org").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'class="task-sites"' in page and "/sites/S1" in page and "Camp one" in page
+    # The site's board lists the area tasks that name it, with their site count.
+    board = signed_in("a@example.org").get("/tasks?site=S1").get_data(as_text=True)
+    assert 'class="task-sites-count"' in _board_card(board, task_id)

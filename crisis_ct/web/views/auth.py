@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crisis_ct.accounts.audit import Actor, record
-from crisis_ct.accounts import login_throttle
-from crisis_ct.accounts.auth import current_principal
+from crisis_ct.accounts import login_throttle, people, web_sessions
+from crisis_ct.accounts.auth import SESSION_ID_KEY, current_principal, login_policy
 from crisis_ct.accounts.models import User
 from crisis_ct.accounts.operations import AccountError, check_password, find_user
 from crisis_ct.web.blueprint import blueprint
@@ -33,17 +32,37 @@ def _find_active_user(email: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _restart_session(user_id: int) -> None:
-    """A fresh session on sign-in; only the language choice survives it."""
+def _restart_session(session_id: str) -> None:
+    """A fresh cookie session on sign-in; only the language choice survives it."""
     language = session.get(LANGUAGE_KEY)
     session.clear()
-    session["user_id"] = user_id
+    session[SESSION_ID_KEY] = session_id
     if language:
         session[LANGUAGE_KEY] = language
 
 
 def _default_page() -> str:
     return url_for("web.map_page")
+
+
+def _take_slots(database, email: str, now) -> tuple[list[login_throttle.Slot], str | None]:
+    """Counts this attempt for the client and the email, committed before any password is
+    looked at; returns the slots taken and, when one is past its limit, the refusal."""
+    client = login_throttle.take_slot(database, login_throttle.client_counter(request.remote_addr), now=now,
+                                      policy=login_policy(per_client=True))
+    slots = [client]
+    if client.allowed:
+        slots.append(login_throttle.take_slot(database, login_throttle.email_counter(email), now=now,
+                                              policy=login_policy()))
+    database.commit()
+    refused = next((slot for slot in slots if not slot.allowed), None)
+    if refused is None:
+        return slots, None
+    minutes = max(1, math.ceil((refused.locked_until - now).total_seconds() / 60))
+    if refused is client:
+        return slots, _("Too many failed sign-ins from this network. Try again in %(minutes)d minutes.",
+                        minutes=minutes)
+    return slots, _("Too many failed sign-ins with this email. Try again in %(minutes)d minutes.", minutes=minutes)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -56,15 +75,15 @@ def login():
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     database = db_session()
-    wait_minutes = _locked_minutes(database, email)
-    if wait_minutes:
+    now = utcnow()
+    slots, refusal = _take_slots(database, email, now)
+    if refusal:
         # Refused before the password is looked at, known email or not: the answer tells a
         # guesser nothing, and further guesses cost nothing here.
         record(database, WEB_ACTOR, login_throttle.THROTTLED, target_type=login_throttle.TARGET_TYPE,
-               target_id=login_throttle.email_key(email))
+               target_id=login_throttle.email_key(email), details={"client": request.remote_addr})
         database.commit()
-        error = _("Too many failed sign-ins with this email. Try again in %(minutes)d minutes.", minutes=wait_minutes)
-        return render_template("login.html", next_url=next_url, email=email, error=error), 429
+        return render_template("login.html", next_url=next_url, email=email, error=refusal), 429
     user = _find_active_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -73,33 +92,29 @@ def login():
         ok = check_password(user, password)
     if not ok:
         record(database, WEB_ACTOR, login_throttle.FAILED, target_type=login_throttle.TARGET_TYPE,
-               target_id=login_throttle.email_key(email), details={"email": email.lower()[:254]})
+               target_id=login_throttle.email_key(email),
+               details={"email": email.lower()[:254], "client": request.remote_addr})
         database.commit()
         error = _("Wrong email or password.")
         return render_template("login.html", next_url=next_url, email=email, error=error), 401
+    for slot in slots:
+        login_throttle.give_back(database, slot)
+    session_id = web_sessions.start_session(database, user.id, now=now)
     record(database, Actor(user.id, user.email), "login", target_type="user", target_id=user.id)
     database.commit()
-    _restart_session(user.id)
+    _restart_session(session_id)
     return redirect(next_url)
-
-
-def _locked_minutes(database, email: str) -> int:
-    """Minutes until this email may try again, 0 when it may now."""
-    policy = login_throttle.LoginPolicy(max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                                        window=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
-    now = utcnow()
-    failures = login_throttle.recent_failures(database, email, now=now, policy=policy)
-    until = login_throttle.locked_until(failures, now=now, policy=policy)
-    return 0 if until is None else max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 @blueprint.post("/logout")
 def logout():
     principal = current_principal()
+    database = db_session()
+    # Ended on the server: a copy of this cookie signs nobody in any more.
+    web_sessions.end_session(database, session.get(SESSION_ID_KEY), now=utcnow())
     if principal is not None:
-        database = db_session()
         record(database, principal.actor, "logout", target_type="user", target_id=principal.user_id)
-        database.commit()
+    database.commit()
     language = session.get(LANGUAGE_KEY)
     session.clear()
     if language:
@@ -112,4 +127,10 @@ def set_language():
     language = request.form.get("lang", "")
     if language in SUPPORTED_LANGUAGES:
         session[LANGUAGE_KEY] = language
+        principal = current_principal()
+        if principal is not None and principal.preferred_language != language:
+            # Signed in, the choice is theirs from now on, in every browser.
+            database = db_session()
+            people.set_profile(database, principal.actor, principal.email, preferred_language=language)
+            database.commit()
     return redirect(safe_next(request.form.get("next"), _default_page()))

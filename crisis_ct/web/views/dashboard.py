@@ -2,8 +2,13 @@
 interviews and the quarantine for coordinators (/dashboard/quarantine)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from crisis_ct.kobo import operations
+from crisis_ct.kobo.access import app_access
+from crisis_ct.kobo.ingest import QUARANTINED
+from crisis_ct.kobo.models import QuarantinedSubmission
 from crisis_ct.kobo.operations import pending_quarantine
 from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.projection.submissions import sees_submissions
@@ -53,3 +58,37 @@ def quarantine():
     _, items = pending_quarantine(db_session(), operation_ids, limit=QUARANTINE_PAGE,
                                   offset=(page.number - 1) * QUARANTINE_PAGE)
     return render_template("quarantine.html", items=items, page=page, operation_codes=principal.operation_codes)
+
+
+@blueprint.post("/dashboard/quarantine/<int:quarantine_id>/<action>")
+@page_requires("coordinator")
+def quarantine_action(quarantine_id: int, action: str):
+    """Replay a quarantined interview, or store it at the site the coordinator names."""
+    if action not in ("replay", "resolve"):
+        abort(404)
+    principal = page_principal()
+    session = db_session()
+    row = session.get(QuarantinedSubmission, quarantine_id)
+    if row is None or row.operation_id not in principal.operation_ids("coordinator"):
+        abort(404)
+    if row.status != "pending":
+        flash(_("This interview is no longer waiting in quarantine."), "conflict")
+        return redirect(url_for("web.quarantine"), code=303)
+    distance = current_app.config["SITE_MATCH_DISTANCE_M"]
+    if action == "replay":
+        outcome = operations.replay(session, principal.actor, [row], match_distance_m=distance,
+                                    access=app_access())[0].outcome
+    else:
+        try:
+            outcome = operations.resolve_site(session, principal.actor, row, request.form.get("site_id", ""),
+                                              match_distance_m=distance, access=app_access()).outcome
+        except operations.ResolveError:
+            session.rollback()
+            flash(_("That site id is not a site of this operation."), "conflict")
+            return redirect(url_for("web.quarantine"), code=303)
+    session.commit()
+    if outcome.status == QUARANTINED:
+        flash(_("Still in quarantine: %(reason)s", reason=outcome.reason), "conflict")
+    else:
+        flash(_("Stored."), "success")
+    return redirect(url_for("web.quarantine"), code=303)

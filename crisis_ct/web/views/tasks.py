@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from crisis_ct.projection.audience import sees_site_level, split_by_audience
+from crisis_ct.schemas import DB_INT_MAX
 from crisis_ct.tasks import queries
 from crisis_ct.tasks.api import claim_hours
 from crisis_ct.tasks.claims import holds
@@ -83,10 +84,13 @@ def tasks():
 
 
 def _page_number() -> int:
+    """The page asked for; past the database's range it is the last page there can be (the
+    board then shows the last page that exists)."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        wanted = int(request.args.get("page", 1))
     except ValueError:
         return 1
+    return min(max(1, wanted), DB_INT_MAX // PAGE_SIZE)
 
 
 def _list(session, operation_ids, query_filters, now, limit: int, offset: int):

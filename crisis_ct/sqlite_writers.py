@@ -1,0 +1,103 @@
+"""SQLite: one writer at a time, and the next one goes the moment the last one commits.
+
+Every transaction on the embedded database begins IMMEDIATE (crisis_ct.db), so it takes the
+database's write lock. SQLite hands that lock over by polling: a waiting connection sleeps
+and retries (its busy handler sleeps up to 100 ms a time), so under load the lock sat idle
+between writers, the worker's batches kept winning the race and a webhook waited seconds
+behind them (issue 14). Here writers queue on locks that wake the next waiter at once: a
+thread lock within the process, then an advisory file lock (`flock`) on `<database>.writers`
+across processes (the web workers and the background worker), polled every millisecond by
+one thread per process. SQLite's own lock is still taken after it, so nothing is weaker."""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+WAIT_SECONDS = 30.0  # as SQLite's busy timeout: then "database is locked"
+POLL_SECONDS = 0.001
+
+
+class WriterLock:
+    def __init__(self, database_path: Path):
+        self.path = Path(f"{database_path}.writers")
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+        self._holder: int | None = None  # id() of the DBAPI connection holding it
+
+    def acquire(self, dbapi_connection) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        if not self._thread_lock.acquire(timeout=WAIT_SECONDS):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        try:
+            fd = self._file()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
+                                                      Exception("database is locked")) from None
+                    time.sleep(POLL_SECONDS)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._holder = id(_raw(dbapi_connection))
+
+    def release(self, dbapi_connection) -> None:
+        """After COMMIT or ROLLBACK on the connection that holds it (else nothing)."""
+        if self._holder is None or self._holder != id(_raw(dbapi_connection)):
+            return
+        self._holder = None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def _file(self) -> int:
+        # One descriptor per process (a forked child opens its own: flock belongs to the open file).
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
+def _raw(connection):
+    """The DBAPI connection itself, also when SQLAlchemy hands over its pool's proxy of it."""
+    return getattr(connection, "dbapi_connection", connection)
+
+
+def install(engine: sa.Engine, database_path: Path) -> WriterLock:
+    """Releases the writer lock after the engine's COMMIT and ROLLBACK (and when a connection
+    is closed or invalidated); the caller takes it before BEGIN."""
+    lock = WriterLock(database_path)
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def commit(dbapi_connection):
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            lock.release(dbapi_connection)
+
+    def rollback(dbapi_connection):
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            lock.release(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = commit, rollback
+
+    @sa.event.listens_for(engine, "close")
+    def _closed(dbapi_connection, _record):
+        lock.release(dbapi_connection)
+
+    @sa.event.listens_for(engine, "invalidate")
+    def _invalidated(dbapi_connection, _record, _exception):
+        lock.release(dbapi_connection)
+
+    return lock
