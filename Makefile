@@ -11,8 +11,8 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -q -o Dpkg::Use-Pty=0
 
 # Debian/Ubuntu packages: SpatiaLite for the embedded database; PostgreSQL + PostGIS
 # and Chromium for the test suite (the server is started by the tests themselves).
-RUN_DEB := libsqlite3-mod-spatialite
-TEST_DEB := $(RUN_DEB) postgresql postgresql-postgis chromium fonts-liberation
+RUN_DEB := libsqlite3-mod-spatialite libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation
+TEST_DEB := $(RUN_DEB) postgresql postgresql-postgis chromium
 
 .PHONY: run test bench system-run system-test venv venv-test serve clean
 

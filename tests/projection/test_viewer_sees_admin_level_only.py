@@ -5,6 +5,7 @@ size or assessment, no indicator answer, nobody's email or name, and no count of
 (suppressed cells that the totals would give away included)."""
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -27,6 +28,7 @@ SITE_KEYS = {"type", "id", "geometry", "properties", "site_id", "name", "site_ty
              "adm3_pcode"}
 COUNT_KEY = re.compile(r"^(sites_|n_|households|population|count)")
 SMALL, COMPLEMENT = "<3", "suppressed"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _values(world, argument: str) -> list:
@@ -132,6 +134,22 @@ def _html_problems(html: str, world, url: str) -> list[str]:
     return problems
 
 
+def _text(response) -> str:
+    """The response as text; a PDF (the situation snapshot) by the text it prints, an XLSX
+    export by its cells (as CSV-like lines, so the checks read it as they read a CSV)."""
+    if response.mimetype == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    if response.mimetype == XLSX:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(response.data), read_only=True)
+        return "\n".join(",".join("" if cell is None else str(cell) for cell in row)
+                         for sheet in book.worksheets for row in sheet.iter_rows(values_only=True))
+    return response.get_data(as_text=True)
+
+
 def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world, signed_in_as):
     world = projection_world
     viewer = signed_in_as(VIEWER)
@@ -143,8 +161,7 @@ def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world,
     for endpoint, url in _urls(app, world):
         response = viewer.get(url)
         seen_endpoints.add(endpoint)
-        # Exports include XLSX (a zip): read as text, its bytes find nothing; tests/exports open it.
-        text = response.get_data().decode("utf-8", "replace")
+        text = _text(response)
         problems = [f"names {person!r}" for person in people if person in text]
         if endpoint not in CATALOGUE_ROUTES:
             problems += [f"indicator {i}" for i in indicator_ids if re.search(rf"\b{i}\b", text)]
@@ -152,6 +169,8 @@ def test_every_route_answers_a_viewer_at_admin_level_only(app, projection_world,
             problems += _json_problems(json.loads(text), world, cells_by_pcode)
         elif response.mimetype == "text/html":
             problems += _html_problems(text, world, url)
+        elif response.mimetype == "application/pdf":
+            problems += [f"site {name!r}" for name in world.site_names + world.site_codes if name in text]
         if problems:
             failures[f"{url} ({response.status_code})"] = problems
     # Across responses: an area's hidden cell is not its parent's (or child's) shown cell minus

@@ -13,6 +13,7 @@ from crisis_ct.kobo.models import QuarantinedSubmission
 from crisis_ct.kobo.operations import pending_quarantine
 from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.projection.submissions import sees_submissions
+from crisis_ct.reports.warnings import operation_warnings
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
@@ -42,7 +43,8 @@ def dashboard():
                "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops),
                # Who does what where, per admin 1, through the projection (suppressed for viewers).
                "four_w": fourw.four_w(session, principal, operation_ids, now=utcnow(), lang=page_language(),
-                                      by_admin1=True)[1]}
+                                      by_admin1=True)[1],
+               "early_warnings": operation_warnings(session, principal, operation_ids, utcnow())}
     if coordinator_ops:
         quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
         context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),
