@@ -143,7 +143,9 @@ def _table(rows: Iterable[dict[str, str]]) -> list[list[str]]:
 def _safe_cell(value: str) -> str:
     # A cell starting with = + - @ is a formula to a spreadsheet: free text from the directory
     # must not run as one (CSV injection). A phone number such as +33 … keeps its digits.
-    return "'" + value if value[:1] in ("=", "@") or (value[:1] in "+-" and not value[1:2].isdigit()) else value
+    first = value[:1]
+    risky = first in ("=", "@") or (first in ("+", "-") and not value[1:2].isdigit())
+    return "'" + value if risky else value
 
 
 def write_csv(rows: Iterable[dict[str, str]]) -> bytes:
