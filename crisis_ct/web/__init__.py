@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     from crisis_ct.web.static_assets import init_static_assets
     # Importing the view modules registers their routes on the blueprint.
     from crisis_ct.web.views import (admin, auth, dashboard, invitation, operations, people, places,  # noqa: F401
-                                     risk_map, tasks)
+                                     referral, risk_map, tasks)
 
     init_i18n(app)
     init_labels(app)

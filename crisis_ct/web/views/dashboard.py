@@ -13,6 +13,7 @@ from crisis_ct.kobo.operations import pending_quarantine
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
+from crisis_ct.web.referral_data import dashboard_referral
 from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
 from crisis_ct.web.labels import page_language
@@ -33,7 +34,8 @@ def dashboard():
     counts = dashboard_data.task_counts(session, principal.operation_ids("viewer"), utcnow())
     coordinator_ops = principal.operation_ids("coordinator")
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
-               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
+               "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops),
+               "referral": dashboard_referral(session, principal, page_language(), utcnow().date())}
     if coordinator_ops:
         quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
         context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),
