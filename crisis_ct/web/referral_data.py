@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.principal import Principal
@@ -51,3 +53,15 @@ def dashboard_referral(session: Session, principal: Principal, language: str, to
             "stale": places.stale_providers(session, coordinator_ops, today, types.stale_after_days)
             if coordinator_ops else [],
             "stale_days": types.stale_after_days, "is_coordinator": bool(coordinator_ops)}
+
+
+def service_point_layer_config() -> dict:
+    """What js/service-points.js needs to draw the directory's service points on the risk map."""
+    types = service_types()
+    from crisis_ct.web.labels import page_language
+
+    language = page_language()
+    return {"url": url_for("referral.service_points"), "directoryUrl": url_for("web.service_providers"),
+            "labels": {"layer": _("Service points (referral directory)"), "phone": _("Office phone"),
+                       "hours": _("Opening hours"), "directory": _("Referral directory"),
+                       "types": {code: service_type.label.get(language) for code, service_type in types.types.items()}}}
