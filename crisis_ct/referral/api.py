@@ -215,11 +215,7 @@ def export_service_mapping(operation=None, format="csv"):  # noqa: A002 - the qu
 
 
 def export_sheet(operation_ids, format: str) -> tuple[bytes, str]:  # noqa: A002
-    session = db_session()
-    levels: dict[str, int] = {}
-    for operation_id in operation_ids:
-        levels.update(directory.area_levels(session, operation_id))
-    rows = [sheet.provider_cells(view, levels) for view in directory.list_providers(session, operation_ids)]
+    rows = directory.sheet_rows(db_session(), operation_ids)
     if format == "xlsx":
         return sheet.write_xlsx(rows), sheet.XLSX_TYPE
     return sheet.write_csv(rows), sheet.CSV_TYPE

@@ -15,7 +15,7 @@ from crisis_ct.geography.models import AdminArea
 from crisis_ct.referral.entries import EntryInvalid, ProviderEntry, check_entry
 from crisis_ct.referral.models import ServiceProvider, padded
 from crisis_ct.referral.service_types import ServiceTypeCatalogue
-from crisis_ct.referral.sheet import PCODE_COLUMNS, SheetRow
+from crisis_ct.referral.sheet import PCODE_COLUMNS, SheetRow, provider_cells
 from crisis_ct.spatial import point_ewkt
 
 
@@ -55,6 +55,14 @@ def list_providers(session: Session, operation_ids, *, provider_id: int | None =
         query = query.where(sa.or_(*(ServiceProvider.area_pcodes.like(f"% {pcode} %") for pcode in pcodes)))
     rows = session.execute(query.order_by(ServiceProvider.organisation, ServiceProvider.code)).all()
     return [ProviderView(provider, lon, lat) for provider, lon, lat in rows]
+
+
+def sheet_rows(session: Session, operation_ids) -> list[dict[str, str]]:
+    """The providers of the operations as the service-mapping sheet's rows."""
+    levels: dict[str, int] = {}
+    for operation_id in operation_ids:
+        levels.update(area_levels(session, operation_id))
+    return [provider_cells(view, levels) for view in list_providers(session, operation_ids)]
 
 
 def _apply(provider: ServiceProvider, entry: ProviderEntry) -> None:
