@@ -93,9 +93,7 @@ def _covers_pcode(view, pcode: str) -> bool:
 @requires("expert")
 @blueprint.response(200, description="One provider")
 def get_service_provider(provider_id: int):
-    provider = _provider(provider_id, "expert")
-    view = directory.list_providers(db_session(), [provider.operation_id], provider_id=provider.id)[0]
-    return jsonify(provider_json(view, require_principal().operation_codes.get(provider.operation_id, ""), _today()))
+    return _provider_response(_provider(provider_id, "expert"))
 
 
 @blueprint.post("/service-providers")
@@ -132,10 +130,14 @@ def _save(principal, operation_id: int, body: dict, provider, status: int):
         session.rollback()
         raise ApiError(409, "conflict", str(exc), {"fields": {"code": [str(exc)]}}) from None
     session.commit()
-    view = directory.list_providers(session, [operation_id], provider_id=saved.id)[0]
-    response = jsonify(provider_json(view, principal.operation_codes.get(operation_id, ""), _today()))
+    response = _provider_response(saved)
     response.status_code = status
     return response
+
+
+def _provider_response(provider: ServiceProvider):
+    view = directory.list_providers(db_session(), [provider.operation_id], provider_id=provider.id)[0]
+    return jsonify(provider_json(view, require_principal().operation_codes.get(provider.operation_id, ""), _today()))
 
 
 @blueprint.post("/service-providers/<int:provider_id>/verify")
@@ -146,8 +148,7 @@ def verify_service_provider(provider_id: int):
     session = db_session()
     directory.mark_verified(session, require_principal().actor, provider, _today())
     session.commit()
-    view = directory.list_providers(session, [provider.operation_id], provider_id=provider.id)[0]
-    return jsonify(provider_json(view, require_principal().operation_codes.get(provider.operation_id, ""), _today()))
+    return _provider_response(provider)
 
 
 @blueprint.delete("/service-providers/<int:provider_id>")

@@ -33,6 +33,15 @@ def _coordinated_operations() -> dict[int, str]:
     return {op_id: principal.operation_codes[op_id] for op_id in principal.operation_ids("coordinator")}
 
 
+def _chosen_operation(operations: dict[int, str]) -> int:
+    """The operation the form names, among those the person coordinates; else a 404."""
+    wanted = request.form.get("operation")
+    operation_id = next((op_id for op_id, code in operations.items() if code == wanted), None)
+    if operation_id is None:
+        abort(404)
+    return operation_id
+
+
 def _provider(provider_id: int, min_role: str) -> ServiceProvider:
     """Another operation's provider is a 404, one the person may only read a 403."""
     principal = page_principal()
@@ -114,11 +123,7 @@ def new_service_provider():
     operations = _coordinated_operations()
     if request.method == "GET":
         return _render_form(_form_values(None), {}, None, next(iter(operations.values()), None))
-    wanted = request.form.get("operation")
-    operation_id = next((op_id for op_id, code in operations.items() if code == wanted), None)
-    if operation_id is None:
-        abort(404)
-    return _save(operation_id, None)
+    return _save(_chosen_operation(operations), None)
 
 
 @blueprint.route("/service-providers/<int:provider_id>/edit", methods=["GET", "POST"])
@@ -159,10 +164,9 @@ def import_service_providers():
     operations = _coordinated_operations()
     if request.method == "GET":
         return render_template("service_providers_import.html", operations=operations, problems=[])
-    wanted = request.form.get("operation")
-    operation_id = next((op_id for op_id, code in operations.items() if code == wanted), None)
+    operation_id = _chosen_operation(operations)
     upload = request.files.get("file")
-    if operation_id is None or upload is None:
+    if upload is None:
         abort(400)
     try:
         result = import_sheet(page_principal().actor, operation_id, upload.read(), upload.filename or "")
