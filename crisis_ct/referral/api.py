@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.errors import ApiError
-from crisis_ct.referral import coverage, directory, sheet
+from crisis_ct.referral import coverage, directory, places, sheet
 from crisis_ct.referral.entries import EntryInvalid
 from crisis_ct.referral.models import ServiceProvider
 from crisis_ct.referral.schemas import ExportQuery, ImportQuery, ProviderBody, ProvidersQuery
@@ -76,17 +76,10 @@ def _invalid(exc: EntryInvalid) -> ApiError:
 def list_service_providers(operation=None, service_type=None, pcode=None):
     principal = require_principal()
     operation_ids = scoped_operation_ids(principal, operation, "expert")
-    views = directory.list_providers(db_session(), operation_ids, service_type=service_type)
-    if pcode:
-        views = [view for view in views if _covers_pcode(view, pcode)]
+    views = places.providers_covering(db_session(), operation_ids, pcode, service_type)
     today = _today()
     items = [provider_json(view, _codes(principal).get(view.operation_id, ""), today) for view in views]
     return jsonify({"total": len(items), "items": items})
-
-
-def _covers_pcode(view, pcode: str) -> bool:
-    # Covered when a provider's P-code is the area or one above it: P-codes are hierarchical.
-    return any(pcode.startswith(own) for own in view.pcodes)
 
 
 @blueprint.get("/service-providers/<int:provider_id>")
@@ -232,11 +225,9 @@ def service_points(operation=None, service_type=None, pcode=None):
     operation_ids = scoped_operation_ids(principal, operation, "expert")
     types = service_types()
     features = []
-    for view in directory.list_providers(db_session(), operation_ids, service_type=service_type):
+    for view in places.providers_covering(db_session(), operation_ids, pcode, service_type):
         if view.lon is None or types.never_located(view.service_type_codes):
             continue  # never_located providers have no point; the check keeps it so if the file changes
-        if pcode and not _covers_pcode(view, pcode):
-            continue
         features.append({"type": "Feature", "id": view.id,
                          "geometry": {"type": "Point", "coordinates": [round(view.lon, 6), round(view.lat, 6)]},
                          "properties": {"id": view.id, "organisation": view.organisation,

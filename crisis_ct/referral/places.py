@@ -50,6 +50,16 @@ def providers_for(session: Session, operation_id: int, chain: frozenset[str], se
     return [Listed(view, km, types_of[view.id]) for view, km in ordered]
 
 
+def providers_covering(session: Session, operation_ids, pcode: str | None,
+                       service_type: str | None = None) -> list[ProviderView]:
+    """The operations' providers (of the type); with `pcode`, those covering that admin area: a
+    provider of the area itself or of an area above it."""
+    if not pcode:
+        return list_providers(session, operation_ids, service_type=service_type)
+    chain = coverage.area_chain(pcode, _parents(session, operation_ids)) if operation_ids else frozenset()
+    return list_providers(session, operation_ids, service_type=service_type, pcodes=sorted(chain))
+
+
 def site_point(session: Session, site: Site) -> tuple[float | None, float | None]:
     row = session.execute(sa.select(sa.func.ST_X(Site.geom), sa.func.ST_Y(Site.geom))
                           .where(Site.id == site.id)).one()

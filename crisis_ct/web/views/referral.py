@@ -62,10 +62,8 @@ def service_providers():
     wanted_type = request.args.get("service_type") or None
     if wanted_type not in types.types:
         wanted_type = None
-    views = directory.list_providers(db_session(), operation_ids, service_type=wanted_type)
-    pcode = (request.args.get("pcode") or "").strip()
-    if pcode:
-        views = [view for view in views if any(pcode.startswith(own) for own in view.pcodes)]
+    pcode = (request.args.get("pcode") or "").strip()[:32]
+    views = places.providers_covering(db_session(), operation_ids, pcode, wanted_type)
     today = utcnow().date()
     stale = {view.id for view in views if coverage.is_stale(view.last_verified_on, today, types.stale_after_days)}
     return render_template("service_providers.html", providers=views, stale=stale, types=types,
