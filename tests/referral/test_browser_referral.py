@@ -74,6 +74,7 @@ def test_the_referral_card_prints_in_french_without_its_links(expert, browser):
     context, page = _new_page(browser)
     _sign_in(page, expert, "a@example.org", "/referral-card/XZ0101?lang=fr")
     assert "Gestion de cas de lutte contre la traite" in page.inner_text("main")
+    assert "Fiche de référencement" in page.inner_text("h1")
     assert page.locator("nav.no-print").is_visible()
     page.emulate_media(media="print")
     assert not page.locator("nav.no-print").is_visible()

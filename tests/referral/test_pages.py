@@ -127,7 +127,7 @@ def test_verifying_from_the_dashboard_takes_the_provider_off_the_list(signed_in_
 def test_the_referral_card_prints_in_french(signed_in_as, referral_world, database):
     add_providers(database, referral_world.operation_id, CASE_MANAGER, OTHER_PROVINCE)
     page = signed_in_as("a@example.org").get("/referral-card/XZ010101?lang=fr").get_data(as_text=True)
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr">' in page and "Fiche de référencement" in page
     assert "Gestion de cas de lutte contre la traite" in page and "Alliance CT" in page
     assert "Far Away" not in page
     assert "referral-card.css" in page
