@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "geo": ("crisis_ct.geography.cli:geo_group", "Admin boundaries and sites."),
     "kobo": ("crisis_ct.kobo.cli:kobo_group", "KoboToolbox projects: connect, sync, import exports, replay the quarantine."),
     "operations": ("crisis_ct.geography.cli:operations_group", "Operations (one humanitarian response each)."),
+    "referral": ("crisis_ct.referral.cli:referral_group",
+                 "The referral directory: import and export the service-mapping sheet, providers to verify."),
     "score": ("crisis_ct.scoring.cli:score_command", "Recompute every site's and area's risk from the stored submissions."),
     "tasks": ("crisis_ct.tasks.cli:tasks_group", "Mitigation tasks and their claims."),
     "tokens": ("crisis_ct.accounts.cli:tokens_group", "API tokens (only a hash is stored; a token is shown once)."),

@@ -1,5 +1,6 @@
 """The demo operation: a fictional country with sites and generated key-informant
-submissions, stored through the same ingestion path as real ones, then scored."""
+submissions, stored through the same ingestion path as real ones, then scored; and a
+fictional referral directory with deliberate gaps (crisis_ct.referral.demo)."""
 from __future__ import annotations
 
 import hashlib
@@ -114,6 +115,10 @@ def load_demo(session, actor: Actor) -> Operation:
     operation = load_demo_geography(session, actor)
     load_demo_submissions(session, operation)
     score_all(session, operation.id)
+    # Imported here: the referral module sits above scoring and tasks in the import graph.
+    from crisis_ct.referral.demo import load_demo_directory
+
+    load_demo_directory(session, operation.id, actor, utcnow().date())
     return operation
 
 

@@ -23,7 +23,7 @@ DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "mitigation_rules.yaml
 _TOP_KEYS = ("version", "priorities", "expertise", "sectors", "rules")
 _RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger",
               "toc_area",  # forms/theory_of_change.yaml
-              "escalate", "task_per", "while_unconfirmed")
+              "escalate", "task_per", "while_unconfirmed", "service_types")
 _REQUIRED_RULE_KEYS = _RULE_KEYS[:9]
 # task_per: "site" (one task per site) or the admin level whose area gets ONE task listing the
 # sites that triggered it (an action one team delivers across many sites).
@@ -83,6 +83,9 @@ class MitigationRule:
     task_per: str = "site"  # a key of TASK_PER; admin_area rules are per area by nature
     while_unconfirmed: str = WAIT  # WAIT or a priority code, never more urgent than `priority`
     toc_area: str | None = None  # an id of forms/theory_of_change.yaml
+    # Codes of forms/service_types.yaml the task needs (the referral directory lists their
+    # providers); checked against that file by crisis_ct.referral.service_types.
+    service_types: tuple[str, ...] = ()
 
     @property
     def admin_level(self) -> int | None:
@@ -282,7 +285,19 @@ def _rule(entry: object, index: int, context: _Context) -> MitigationRule:
         task_per=task_per,
         while_unconfirmed=while_unconfirmed,
         toc_area=_toc_area(entry["toc_area"], context, rule_id),
+        service_types=_service_types(entry.get("service_types"), context, rule_id),
     )
+
+
+def _service_types(value: object, context: _Context, rule_id: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(code, str) and code for code in value):
+        raise context.error("expected a list of service type codes (forms/service_types.yaml)", rule_id,
+                            "service_types")
+    if len(set(value)) != len(value):
+        raise context.error("a service type is listed twice", rule_id, "service_types")
+    return tuple(value)
 
 
 def _task_per(value: object, scope: str, context: _Context, rule_id: str) -> str:

@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     from crisis_ct.web.static_assets import init_static_assets
     # Importing the view modules registers their routes on the blueprint.
     from crisis_ct.web.views import (admin, auth, dashboard, invitation, notifications, operations,  # noqa: F401
-                                     people, places, reports, risk_map, tasks)
+                                     people, places, referral, reports, risk_map, tasks)
 
     init_i18n(app)
     init_labels(app)

@@ -144,6 +144,13 @@ def priority_label(code: str | None) -> str:
     return f"{code} {priority.name.get(page_language())}" if priority else code
 
 
+def service_type_label(code: str | None) -> str:
+    """A service type of forms/service_types.yaml (the referral directory) in the page's language."""
+    from crisis_ct.referral.service_types import service_types
+
+    return service_types().label(code, page_language()) if code else "—"
+
+
 def expertise_label(code: str | None) -> str:
     if not code:
         return "—"
@@ -184,6 +191,7 @@ def init_labels(app: Flask) -> None:
         in_language=in_language,
         priority_label=priority_label,
         expertise_label=expertise_label,
+        service_type_label=service_type_label,
         claim_time_left=claim_time_left,
         format_iso_datetime=format_iso_datetime,
     )

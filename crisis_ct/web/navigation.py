@@ -22,6 +22,7 @@ class NavLink:
 NAV_LINKS = (
     NavLink("web.tasks", _l("Tasks"), "viewer"),
     NavLink("web.dashboard", _l("Dashboard"), "viewer"),
+    NavLink("web.service_providers", _l("Referral directory"), "expert"),
     NavLink("web.people_list", _l("People"), "coordinator"),
     NavLink("web.audit_log", _l("Audit log"), "coordinator"),
     NavLink("web.operations_page", _l("Operations"), "admin"),

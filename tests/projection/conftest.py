@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from crisis_ct.accounts.audit import Actor
 from crisis_ct.accounts.models import User
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.kobo.ingest import Ingestor
@@ -17,6 +18,8 @@ from crisis_ct.kobo.models import KoboAsset
 from crisis_ct.notifications.detect import detect
 from crisis_ct.notifications.models import Notification
 from crisis_ct.notifications.rules import notification_rules
+from crisis_ct.referral.directory import save_provider
+from crisis_ct.referral.service_types import service_types
 from crisis_ct.scoring.models import AdminAreaRiskScore
 from crisis_ct.scoring.service import catalogue, score_all
 from crisis_ct.tasks.models import MitigationTask
@@ -61,6 +64,7 @@ class ProjectionWorld:
     operation_codes: list[str] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)  # the viewer, the expert and the coordinator
     notification_ids: list[int] = field(default_factory=list)  # none of them the viewer's
+    provider_ids: list[int] = field(default_factory=list)  # the referral directory
 
 
 def _answers(site_code: str) -> dict[str, str]:
@@ -116,13 +120,21 @@ def projection_world(database, seed, tmp_path, app) -> ProjectionWorld:
         detect(session, notification_rules(), utcnow(), since=utcnow() - timedelta(days=1))
     with database.session() as session:
         notification_ids = list(session.scalars(sa.select(Notification.id).order_by(Notification.id)))
+        # A referral directory entry: institutional contacts, which viewers are refused.
+        provider_ids = [save_provider(session, Actor.system("test"), world.operation_id, {
+            "organisation": "Projection Referral Org", "service_types": ["ct_case_management"],
+            "area_pcodes": ["XZ01"], "service_point_name": "Projection Help Desk", "longitude": 0.4,
+            "latitude": 0.4, "languages": ["en"], "focal_point_role": "CT case-management focal point",
+            "office_email": "referrals@projection-org.example.org", "last_verified_on": "2026-11-20"},
+            types=service_types(), today=utcnow().date()).id]
     assert notification_ids, "no notification in the world"
     return ProjectionWorld(
         operation_id=world.operation_id, tokens=tokens, site_codes=[s[0] for s in SITES],
         site_names=[s[1] for s in SITES], pcodes=pcodes, task_ids=task_ids, area_task_shown=shown[0],
         site_task_held=site_task,
         people={EXPERT: EXPERT.split("@")[0], COORDINATOR: COORDINATOR.split("@")[0]},
-        operation_codes=operation_codes, user_ids=user_ids, notification_ids=notification_ids)
+        operation_codes=operation_codes, user_ids=user_ids, notification_ids=notification_ids,
+        provider_ids=provider_ids)
 
 
 @pytest.fixture

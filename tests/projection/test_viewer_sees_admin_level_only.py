@@ -35,7 +35,7 @@ def _values(world, argument: str) -> list:
     values = {"site_id": world.site_codes, "pcode": world.pcodes, "task_id": world.task_ids,
               "action": list(ACTIONS), "operation": world.operation_codes, "user_id": world.user_ids,
               "token": ["not-an-invitation"],
-              "notification_id": world.notification_ids}
+              "notification_id": world.notification_ids, "provider_id": world.provider_ids}
     assert argument in values, f"the projection world has no values for <{argument}>: add them in conftest"
     return values[argument]
 

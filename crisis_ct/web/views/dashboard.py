@@ -17,6 +17,7 @@ from crisis_ct.reports.warnings import operation_warnings
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
+from crisis_ct.web.referral_data import dashboard_referral
 from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
 from crisis_ct.web.labels import page_language
@@ -44,7 +45,8 @@ def dashboard():
                # Who does what where, per admin 1, through the projection (suppressed for viewers).
                "four_w": fourw.four_w(session, principal, operation_ids, now=utcnow(), lang=page_language(),
                                       by_admin1=True)[1],
-               "early_warnings": operation_warnings(session, principal, operation_ids, utcnow())}
+               "early_warnings": operation_warnings(session, principal, operation_ids, utcnow()),
+               "referral": dashboard_referral(session, principal, page_language(), utcnow().date())}
     if coordinator_ops:
         quarantined, _rows = pending_quarantine(session, coordinator_ops, limit=1)
         context.update(submissions=dashboard_data.recent_submissions(session, coordinator_ops),

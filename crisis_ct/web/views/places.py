@@ -17,6 +17,7 @@ from crisis_ct.timeutil import utcnow
 from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
 from crisis_ct.web.history_chart import history_chart
+from crisis_ct.web.referral_data import site_referral
 from crisis_ct.web.labels import page_language
 from crisis_ct.web.risk_view import ADMIN_LEVELS
 from crisis_ct.web.site_view import indicator_names, indicator_rows
@@ -57,7 +58,8 @@ def site_page(site_id: str):
     _, tasks = queries.list_tasks(session, [site.operation_id], queries.TaskFilters(site_id=site.site_code),
                                   priorities=list(mitigation.priorities), now=utcnow(), limit=SITE_TASK_LIMIT,
                                   offset=0)
-    context = {"site": site, "risk": risk, "chart": history_chart(history), "history": history, "tasks": tasks}
+    context = {"site": site, "risk": risk, "chart": history_chart(history), "history": history, "tasks": tasks,
+               "referral": site_referral(session, site, tasks)}
     if risk is not None:
         context.update(
             rows=indicator_rows(risk, catalogue(), language),

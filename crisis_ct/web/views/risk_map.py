@@ -11,6 +11,7 @@ from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
 from crisis_ct.web.i18n import (CONFIDENCE_LABELS, DOMAIN_LABELS, INSUFFICIENT_DATA, NOT_ASSESSED,
                                 RECENCY_LABELS, NO_SITES, PHASE_LABELS, SITE_TYPE_LABELS)
+from crisis_ct.web.referral_data import service_point_layer_config
 from crisis_ct.web.risk_view import ADMIN_LEVELS, RiskFilters, filter_areas, filter_sites, paginate
 from crisis_ct.web_db import db_session
 
@@ -83,8 +84,11 @@ def map_page():
     with_sites = sees_site_level_anywhere(principal)
     site_total = risk_data.site_count(db_session(), principal.operation_ids("expert")) if with_sites else 0
     filters = _filters()
+    config = _map_config(site_total, with_sites=with_sites)
+    if principal.operation_ids("expert"):
+        config["servicePoints"] = service_point_layer_config()  # the referral directory's layer
     return render_template("map.html", filters=filters, choices=_filter_choices(), with_sites=with_sites,
-                           map_config=_map_config(site_total, with_sites=with_sites), site_total=site_total)
+                           map_config=config, site_total=site_total)
 
 
 @blueprint.get("/map/list")

@@ -15,6 +15,7 @@ from crisis_ct.tasks.models import MitigationTask
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import task_data
+from crisis_ct.web.referral_data import task_referral
 from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
 from crisis_ct.web.risk_view import paginate
@@ -122,7 +123,8 @@ def task_detail(task_id: int):
     item = queries.as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow()))
     item["actions"] = available_actions(item, _capacities(principal).get(item["operation"], Capacity(False, False, None)))
     return render_template("task.html", task=item, now=utcnow(), max_comment=MAX_COMMENT_LENGTH,
-                           experts=_assignable(task, item["actions"]), back=_back_url(task.id))
+                           experts=_assignable(task, item["actions"]), back=_back_url(task.id),
+                           referral=task_referral(db_session(), principal, task))
 
 
 def _assignable(task: MitigationTask, actions) -> list:
