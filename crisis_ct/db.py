@@ -111,6 +111,11 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(_READ_ONLY):
+            # A reader (read_only below) takes no write lock: WAL gives it a snapshot, and
+            # the writers go on meanwhile.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
         # serialised by the database itself. Writers queue for it in crisis_ct.sqlite_writers
@@ -120,6 +125,24 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+_READ_ONLY = "crisis_ct_read_only"
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[Session]:
+    """A transaction of its own that only reads, ended with a rollback. On SQLite it takes no
+    write lock (every other transaction does, from its start): a long read, such as the
+    sites of a whole admin level, keeps no webhook waiting. SQLite reads one snapshot
+    (WAL); on PostgreSQL each statement sees what is committed when it starts. Commits
+    what the session holds first."""
+    session.commit()
+    session.connection(execution_options={_READ_ONLY: True})
+    try:
+        yield session
+    finally:
+        session.rollback()
 
 
 T = TypeVar("T")
