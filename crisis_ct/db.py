@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import select
+import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -76,6 +78,23 @@ def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise sa.exc.DisconnectionError("the server closed the connection")
 
 
+# SQLite engine -> its crisis_ct.sqlite_writers.WriterLock
+_writer_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def let_waiting_writers_go_first(session: Session, max_seconds: float) -> None:
+    """For background work on SQLite, before its next transaction: wait while other
+    writers wait for the write lock (at most max_seconds, so that the work goes on under a
+    steady stream of writers), so that each of them waits for at most the transaction
+    holding the lock. PostgreSQL has no database-wide write lock: nothing to wait for."""
+    writers = _writer_locks.get(session.get_bind())
+    if writers is None:
+        return
+    deadline = time.monotonic() + max_seconds
+    while writers.others_waiting() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
@@ -107,7 +126,7 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     if database and database != ":memory:":
         from crisis_ct import sqlite_writers
 
-        writers = sqlite_writers.install(engine, Path(database))
+        writers = _writer_locks[engine] = sqlite_writers.install(engine, Path(database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

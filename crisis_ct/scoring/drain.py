@@ -9,7 +9,8 @@ queue rows, so a drainer and a full re-score cannot deadlock.
 
 A batch whose re-scoring fails is retried site by site (a savepoint each): the failing
 site gets its error and a retry time in the queue, the others are stored. On SQLite a
-batch is kept short (about SQLITE_BATCH_SECONDS) and followed by a pause, so a webhook
+batch is kept short (about SQLITE_BATCH_SECONDS), followed by a pause, and the next one
+starts when no other writer waits for the lock (crisis_ct.sqlite_writers), so a webhook
 waiting for the write lock waits for at most one batch.
 
 A batch writes its sites' scores and marks the admin areas above them changed
@@ -29,7 +30,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.db import advisory_lock, is_postgres, read_only, transaction_lock
+from crisis_ct.db import advisory_lock, is_postgres, let_waiting_writers_go_first, read_only, transaction_lock
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.area_scoring import read_due_areas, store_due_areas
 from crisis_ct.scoring.current import SCORING_LOCK
@@ -42,8 +43,11 @@ POSTGRES_BATCH = 200
 SQLITE_FIRST_BATCH = 10
 SQLITE_BATCH_SECONDS = 0.04
 # After each batch, a moment for the writers waiting meanwhile (webhooks) to take the lock
-# (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch.
+# (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch;
+# and the next batch waits while writers still wait for the lock (on a busy machine a
+# waiter may not run within the pause), but at most SQLITE_YIELD_SECONDS.
 SQLITE_PAUSE_SECONDS = 0.02
+SQLITE_YIELD_SECONDS = 0.5
 # Admin-area rounds: how often during a drain, how many results one short transaction
 # stores, and the lock that lets one drainer at a time compute them (PostgreSQL).
 AREA_ROUND_SECONDS = 5.0
@@ -82,6 +86,8 @@ def drain_queue(session: Session, *, batch: int | None = None, rescore: Rescore 
     session.commit()
     last_round = time.monotonic()
     while not should_stop():
+        if not postgres:
+            let_waiting_writers_go_first(session, SQLITE_YIELD_SECONDS)
         started = time.monotonic()
         try:
             taken = _one_batch(session, size, rescore, result)
@@ -119,8 +125,10 @@ def drain_areas(session: Session, *, wait: bool = True, now: datetime | None = N
             scored = read_due_areas(session, now)
         stored = 0
         for start in range(0, len(scored), AREA_STORE_BATCH):
-            if start and not is_postgres(session):
-                sleep(SQLITE_PAUSE_SECONDS)
+            if not is_postgres(session):
+                if start:
+                    sleep(SQLITE_PAUSE_SECONDS)
+                let_waiting_writers_go_first(session, SQLITE_YIELD_SECONDS)
             try:
                 stored += store_due_areas(session, scored[start:start + AREA_STORE_BATCH], now)
                 session.commit()
