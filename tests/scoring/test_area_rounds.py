@@ -13,13 +13,12 @@ import sqlalchemy as sa
 
 from crisis_ct.db import read_only
 from crisis_ct.geography.models import AdminArea
-from crisis_ct.kobo.importer import load_asset, store_batch
 from crisis_ct.scoring import area_queue
 from crisis_ct.scoring.area_scoring import read_due_areas, rescore_areas, store_due_areas
 from crisis_ct.scoring.drain import drain_queue
 from crisis_ct.scoring.models import AdminAreaRiskScore
 from crisis_ct.timeutil import utcnow
-from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, store_as_webhook as store
 
 # The areas above S1 (XZ01 > XZ0101 > XZ010101) and S3 (XZ01 > XZ0102 > XZ010201).
 ABOVE_S1_S3 = {"XZ01", "XZ0101", "XZ010101", "XZ0102", "XZ010201"}
@@ -28,12 +27,6 @@ ABOVE_S1_S3 = {"XZ01", "XZ0101", "XZ010101", "XZ0102", "XZ010201"}
 @pytest.fixture
 def world(database, seed, tmp_path):
     return build_world(database, seed, tmp_path)
-
-
-def store(database, *records):
-    """As the webhook stores: the submission and its queue row in one transaction."""
-    with database.session() as session:
-        store_batch(session, load_asset(session, ASSET_UID), list(records), via="webhook", match_distance_m=500)
 
 
 def drain(database, **kwargs):
@@ -109,17 +102,21 @@ def test_an_interrupted_drain_leaves_its_areas_due_and_the_next_round_scores_the
     assert due_pcodes(database) == set()
 
 
+def score_s1_sites_only(database, maker, risk: float) -> None:
+    """Three new interviews at S1, scored by a drain that stops before its area round."""
+    store(database, *[maker.make("S1", risk=risk) for _ in range(3)])
+    drain(database, should_stop=stop_after_site_batches())
+
+
 def test_a_site_batch_committed_while_a_round_reads_keeps_its_areas_due(database, world):
     maker = SubmissionMaker(7)
-    store(database, *[maker.make("S1", risk=0.05) for _ in range(3)])
-    drain(database, should_stop=stop_after_site_batches())
+    score_s1_sites_only(database, maker, risk=0.05)
     now = utcnow()
     with database.session() as reader:
         with read_only(reader):
             read_first = read_due_areas(reader, now)
         # Meanwhile a worker scores new, risky submissions for S1 and stops before its round.
-        store(database, *[maker.make("S1", risk=0.9) for _ in range(3)])
-        drain(database, should_stop=stop_after_site_batches())
+        score_s1_sites_only(database, maker, risk=0.9)
         stored = store_due_areas(reader, read_first, now)
         reader.commit()
 
@@ -132,8 +129,7 @@ def test_a_site_batch_committed_while_a_round_reads_keeps_its_areas_due(database
 
 def test_an_older_read_never_overwrites_a_newer_result(database, world):
     maker = SubmissionMaker(9)
-    store(database, *[maker.make("S1", risk=0.05) for _ in range(3)])
-    drain(database, should_stop=stop_after_site_batches())
+    score_s1_sites_only(database, maker, risk=0.05)
     now = utcnow()
     with database.session() as slow:
         with read_only(slow):

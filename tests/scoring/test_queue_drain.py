@@ -11,24 +11,17 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from crisis_ct.kobo.importer import load_asset, store_batch
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.drain import drain_queue
 from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.scoring.service import rescore_sites
 from crisis_ct.timeutil import utcnow
-from tests.support.kobo_world import ASSET_UID, SubmissionMaker, build_world
+from tests.support.kobo_world import SubmissionMaker, build_world, store_as_webhook as store
 
 
 @pytest.fixture
 def world(database, seed, tmp_path):
     return build_world(database, seed, tmp_path)
-
-
-def store(database, *records):
-    """Stores the records as the webhook does: the submission and its queue row in one transaction."""
-    with database.session() as session:
-        store_batch(session, load_asset(session, ASSET_UID), list(records), via="webhook", match_distance_m=500)
 
 
 def site_id(database, code: str) -> int:
