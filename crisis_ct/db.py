@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import select
+import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -79,6 +81,23 @@ def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise sa.exc.DisconnectionError("the server closed the connection")
 
 
+# SQLite engine -> its crisis_ct.sqlite_writers.WriterLock
+_writer_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def let_waiting_writers_go_first(session: Session, max_seconds: float) -> None:
+    """For background work on SQLite, before its next transaction: wait while other
+    writers wait for the write lock (at most max_seconds, so that the work goes on under a
+    steady stream of writers), so that each of them waits for at most the transaction
+    holding the lock. PostgreSQL has no database-wide write lock: nothing to wait for."""
+    writers = _writer_locks.get(session.get_bind())
+    if writers is None:
+        return
+    deadline = time.monotonic() + max_seconds
+    while writers.others_waiting() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
@@ -110,24 +129,40 @@ def _create_spatialite_engine(url: str, *, echo: bool) -> Engine:
     if database and database != ":memory:":
         from crisis_ct import sqlite_writers
 
-        writers = sqlite_writers.install(engine, Path(database))
+        writers = _writer_locks[engine] = sqlite_writers.install(engine, Path(database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A reader (read_only below, or Database.read_only_session: an export streaming
+            # for minutes) takes no write lock and never queues for it: WAL gives it a
+            # snapshot, and the writers go on meanwhile.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         # Take the write lock at the start of every transaction: a read that later
         # upgrades to a write cannot deadlock, and conditional updates (claims) are
         # serialised by the database itself. Writers queue for it in crisis_ct.sqlite_writers
         # first, which hands it over without SQLite's sleeping and polling.
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            # A read-only session (an export streaming for minutes) begins deferred: under
-            # WAL it reads its snapshot and never holds (or queues for) the write lock.
-            connection.exec_driver_sql("BEGIN DEFERRED")
-            return
         if writers is not None:
             writers.acquire(connection.connection.dbapi_connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[Session]:
+    """A transaction of its own that only reads, ended with a rollback. On SQLite it takes no
+    write lock (every other transaction does, from its start): a long read, such as the
+    sites of a whole admin level, keeps no webhook waiting. SQLite reads one snapshot
+    (WAL); on PostgreSQL each statement sees what is committed when it starts. Commits
+    what the session holds first."""
+    session.commit()
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+    try:
+        yield session
+    finally:
+        session.rollback()
 
 
 T = TypeVar("T")

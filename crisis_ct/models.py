@@ -6,6 +6,7 @@ from crisis_ct.jobs import models as jobs_models  # noqa: F401
 from crisis_ct.kobo import models as kobo_models  # noqa: F401
 from crisis_ct.notifications import models as notifications_models  # noqa: F401
 from crisis_ct.referral import models as referral_models  # noqa: F401
+from crisis_ct.scoring import area_queue as scoring_area_queue  # noqa: F401
 from crisis_ct.scoring import queue as scoring_queue  # noqa: F401
 from crisis_ct.scoring import models as scoring_models  # noqa: F401
 from crisis_ct.tasks import models as tasks_models  # noqa: F401

@@ -7,7 +7,14 @@ between writers, the worker's batches kept winning the race and a webhook waited
 behind them (issue 14). Here writers queue on locks that wake the next waiter at once: a
 thread lock within the process, then an advisory file lock (`flock`) on `<database>.writers`
 across processes (the web workers and the background worker), polled every millisecond by
-one thread per process. SQLite's own lock is still taken after it, so nothing is weaker."""
+one thread per process. SQLite's own lock is still taken after it, so nothing is weaker.
+
+Background work (the scoring drain) also lets waiting writers go first: a writer that
+wants the lock says so (a count within the process, a shared `flock` on
+`<database>.waiting` across processes), and the drain waits while anyone does before it
+takes the lock for its next batch (`others_waiting`). A webhook then waits for at most the
+batch that holds the lock, also when the machine is too busy to run it within the drain's
+pause."""
 from __future__ import annotations
 
 import fcntl
@@ -25,12 +32,26 @@ POLL_SECONDS = 0.001
 class WriterLock:
     def __init__(self, database_path: Path):
         self.path = Path(f"{database_path}.writers")
+        self.waiting_path = Path(f"{database_path}.waiting")
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         self._pid: int | None = None
         self._holder: int | None = None  # id() of the DBAPI connection holding it
+        self._count_lock = threading.Lock()
+        self._waiting = 0  # threads of this process in acquire()
+        self._waiting_fd: int | None = None  # shared flock held while _waiting > 0
+        self._probe_fd: int | None = None  # another open file: its flock conflicts with ours
+        self._waiting_pid: int | None = None
 
     def acquire(self, dbapi_connection) -> None:
+        self._wants(+1)
+        try:
+            self._acquire()
+        finally:
+            self._wants(-1)
+        self._holder = id(_raw(dbapi_connection))
+
+    def _acquire(self) -> None:
         deadline = time.monotonic() + WAIT_SECONDS
         if not self._thread_lock.acquire(timeout=WAIT_SECONDS):
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
@@ -48,7 +69,26 @@ class WriterLock:
         except BaseException:
             self._thread_lock.release()
             raise
-        self._holder = id(_raw(dbapi_connection))
+
+    def others_waiting(self) -> bool:
+        """Whether a writer, in this process or another, is waiting for the lock (asked by
+        one that does not hold it and is not waiting itself)."""
+        if self._waiting:
+            return True
+        self._waiting_files()
+        try:
+            fcntl.flock(self._probe_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._probe_fd, fcntl.LOCK_UN)
+        return False
+
+    def _wants(self, change: int) -> None:
+        with self._count_lock:
+            self._waiting += change
+            if self._waiting == (1 if change > 0 else 0):  # the first one in, the last one out
+                self._waiting_files()
+                fcntl.flock(self._waiting_fd, fcntl.LOCK_SH if change > 0 else fcntl.LOCK_UN)
 
     def release(self, dbapi_connection) -> None:
         """After COMMIT or ROLLBACK on the connection that holds it (else nothing)."""
@@ -57,6 +97,12 @@ class WriterLock:
         self._holder = None
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
+
+    def _waiting_files(self) -> None:
+        if self._waiting_fd is None or self._waiting_pid != os.getpid():
+            self._waiting_fd = os.open(self.waiting_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._probe_fd = os.open(self.waiting_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._waiting_pid = os.getpid()
 
     def _file(self) -> int:
         # One descriptor per process (a forked child opens its own: flock belongs to the open file).

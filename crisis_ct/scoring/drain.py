@@ -9,8 +9,16 @@ queue rows, so a drainer and a full re-score cannot deadlock.
 
 A batch whose re-scoring fails is retried site by site (a savepoint each): the failing
 site gets its error and a retry time in the queue, the others are stored. On SQLite a
-batch is kept short (about SQLITE_BATCH_SECONDS) and followed by a pause, so a webhook
-waiting for the write lock waits for at most one batch."""
+batch is kept short (about SQLITE_BATCH_SECONDS), followed by a pause, and the next one
+starts when no other writer waits for the lock (crisis_ct.sqlite_writers), so a webhook
+waiting for the write lock waits for at most one batch.
+
+A batch writes its sites' scores and marks the admin areas above them changed
+(crisis_ct.scoring.area_queue); the areas are re-scored in rounds of their own, every
+AREA_ROUND_SECONDS and when the queue is empty: the roll-up of an admin-1 area reads
+thousands of sites (~100 ms on SQLite), once per round instead of once per batch, in a
+transaction that takes no write lock, and its results are written in short transactions.
+A drainer that dies between leaves the areas marked: the next round scores them."""
 from __future__ import annotations
 
 import logging
@@ -22,9 +30,11 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.db import is_postgres, transaction_lock
+from crisis_ct.db import advisory_lock, is_postgres, let_waiting_writers_go_first, read_only, transaction_lock
 from crisis_ct.scoring import queue
-from crisis_ct.scoring.service import SCORING_LOCK, rescore_sites
+from crisis_ct.scoring.area_scoring import read_due_areas, store_due_areas
+from crisis_ct.scoring.current import SCORING_LOCK
+from crisis_ct.scoring.service import rescore_sites
 from crisis_ct.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,8 +43,16 @@ POSTGRES_BATCH = 200
 SQLITE_FIRST_BATCH = 10
 SQLITE_BATCH_SECONDS = 0.04
 # After each batch, a moment for the writers waiting meanwhile (webhooks) to take the lock
-# (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch.
+# (crisis_ct.sqlite_writers hands it over within a millisecond) before the next batch;
+# and the next batch waits while writers still wait for the lock (on a busy machine a
+# waiter may not run within the pause), but at most SQLITE_YIELD_SECONDS.
 SQLITE_PAUSE_SECONDS = 0.02
+SQLITE_YIELD_SECONDS = 0.5
+# Admin-area rounds: how often during a drain, how many results one short transaction
+# stores, and the lock that lets one drainer at a time compute them (PostgreSQL).
+AREA_ROUND_SECONDS = 5.0
+AREA_STORE_BATCH = 50
+AREA_ROUND_LOCK = "crisis_ct.scoring.areas"
 
 Rescore = Callable[[Session, list[int], datetime], object]
 
@@ -43,6 +61,7 @@ Rescore = Callable[[Session, list[int], datetime], object]
 class DrainResult:
     rescored: int = 0
     batches: int = 0
+    areas: int = 0  # admin-area results stored
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # (site_id, attempts, error)
 
     @property
@@ -51,20 +70,24 @@ class DrainResult:
 
 
 def _rescore_sites(session: Session, site_ids: list[int], now: datetime) -> None:
-    rescore_sites(session, site_ids, now=now)
+    rescore_sites(session, site_ids, now=now, areas_now=False)
 
 
 def drain_queue(session: Session, *, batch: int | None = None, rescore: Rescore | None = None,
                 should_stop: Callable[[], bool] = lambda: False,
                 sleep: Callable[[float], None] = time.sleep) -> DrainResult:
-    """Re-score every due queued site, one committed batch at a time. Commits what the
-    session holds first: each batch must be a transaction of its own."""
+    """Re-score every due queued site, one committed batch at a time, and then the admin
+    areas above them. Commits what the session holds first: each batch must be a
+    transaction of its own."""
     rescore = rescore or _rescore_sites
     postgres = is_postgres(session)
     size = batch or (POSTGRES_BATCH if postgres else SQLITE_FIRST_BATCH)
     result = DrainResult()
     session.commit()
+    last_round = time.monotonic()
     while not should_stop():
+        if not postgres:
+            let_waiting_writers_go_first(session, SQLITE_YIELD_SECONDS)
         started = time.monotonic()
         try:
             taken = _one_batch(session, size, rescore, result)
@@ -80,7 +103,39 @@ def drain_queue(session: Session, *, batch: int | None = None, rescore: Rescore 
             if batch is None:
                 size = _next_sqlite_size(size, elapsed)
             sleep(SQLITE_PAUSE_SECONDS)
+        if time.monotonic() - last_round >= AREA_ROUND_SECONDS:
+            result.areas += drain_areas(session, wait=False, sleep=sleep)
+            last_round = time.monotonic()
+    if not should_stop():
+        result.areas += drain_areas(session, wait=True, sleep=sleep)
     return result
+
+
+def drain_areas(session: Session, *, wait: bool = True, now: datetime | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> int:
+    """Re-score the admin areas marked changed: scored in a transaction that only reads,
+    stored AREA_STORE_BATCH at a time, each batch committed (after a pause on SQLite).
+    `wait`: wait for another drainer's round (PostgreSQL) instead of leaving it the work.
+    Returns how many area results were stored."""
+    with advisory_lock(session.get_bind(), AREA_ROUND_LOCK, wait=wait) as held:
+        if not held:
+            return 0
+        now = now or utcnow()
+        with read_only(session):
+            scored = read_due_areas(session, now)
+        stored = 0
+        for start in range(0, len(scored), AREA_STORE_BATCH):
+            if not is_postgres(session):
+                if start:
+                    sleep(SQLITE_PAUSE_SECONDS)
+                let_waiting_writers_go_first(session, SQLITE_YIELD_SECONDS)
+            try:
+                stored += store_due_areas(session, scored[start:start + AREA_STORE_BATCH], now)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return stored
 
 
 def _next_sqlite_size(size: int, elapsed: float) -> int:

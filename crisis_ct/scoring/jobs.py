@@ -8,14 +8,15 @@ from crisis_ct.jobs.registry import JobContext, daily, every, scheduled
 
 @scheduled("scoring.queue", every(seconds=2), exclusive=False)
 def drain_scoring_queue(context: JobContext) -> str | None:
-    """Re-score the queued sites. Every worker drains at once: the queue shares itself out."""
+    """Re-score the queued sites, and the admin areas above them. Every worker drains at
+    once: the queue shares itself out."""
     from crisis_ct.scoring.drain import drain_queue
 
     with context.database.session() as session:
         result = drain_queue(session, should_stop=context.should_stop, sleep=context.sleep)
-    if not result.rescored and not result.failures:
+    if not result.rescored and not result.failures and not result.areas:
         return None
-    text = f"re-scored {result.rescored} site(s)"
+    text = f"re-scored {result.rescored} site(s) and {result.areas} admin area(s)"
     if result.failures:
         text += f"; {len(result.failures)} failed ({len(result.parked)} parked)"
     return text

@@ -7,36 +7,27 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import is_postgres, json_dumps, transaction_lock
-from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.geography.models import Site
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
-from crisis_ct.scoring.area import AreaScore, SiteForArea, score_area
-from crisis_ct.scoring.catalogue import Catalogue, load_catalogue
+from crisis_ct.scoring.area_scoring import mark_areas_changed, rescore_areas
+from crisis_ct.scoring.catalogue import Catalogue
+from crisis_ct.scoring.current import SCORING_LOCK, catalogue, mark_not_current  # noqa: F401 - imported from here
 from crisis_ct.scoring.counted import counted_submissions, review_notes
-from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
-from crisis_ct.scoring.rules import KiInterview, SiteScore, recency_of, score_site
+from crisis_ct.scoring.models import SiteRiskScore
+from crisis_ct.scoring.rules import KiInterview, SiteScore, score_site
 from crisis_ct.timeutil import utcnow
 
 LEVELS = (1, 2, 3)
-# Held by every transaction that writes scores (see crisis_ct.scoring.drain).
-SCORING_LOCK = "crisis_ct.scoring.write"
 _ABSENT = object()
-
-
-@lru_cache(maxsize=1)
-def catalogue() -> Catalogue:
-    return load_catalogue()
 
 
 def interview_from_row(cat: Catalogue, submission_id: int, assessment_date: date, ki_sex: str | None,
@@ -103,29 +94,10 @@ def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
     return ScoredSite(site_id, score, json_dumps(score.to_dict()))
 
 
-def _mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
-    """Clear is_current on the current rows of these places (column: the place's id column)."""
-    if not ids:
-        return
-    table = column.table
-    # Whoever clears a current row and writes the next one holds the scoring lock, so two
-    # writers never both insert a current row (uq_site_risk_scores_current).
-    transaction_lock(session, SCORING_LOCK)
-    if is_postgres(session):
-        # One statement with one array parameter, whatever the number of places.
-        ids_param = sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer))
-        session.execute(sa.update(table).where(column == sa.any_(ids_param), table.c.is_current)
-                        .values(is_current=False))
-        return
-    for start in range(0, len(ids), 1000):
-        session.execute(sa.update(table).where(column.in_(ids[start:start + 1000]), table.c.is_current)
-                        .values(is_current=False))
-
-
 def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
     if not scored:
         return []
-    _mark_not_current(session, SiteRiskScore.__table__.c.site_id, [site.id for site, _ in scored])
+    mark_not_current(session, SiteRiskScore.__table__.c.site_id, [site.id for site, _ in scored])
     if is_postgres(session) and len(scored) > 1:
         return _copy_site_scores(session, scored, now)
     rows = [{
@@ -171,8 +143,10 @@ def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, ScoredSi
         for (site, (_, score, *_)), score_id in zip(scored, score_ids)], now=now)
 
 
-def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None) -> int:
-    """Re-score these sites and every admin area above them."""
+def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None,
+                  areas_now: bool = True) -> int:
+    """Re-score these sites and every admin area above them: in this transaction, or (not
+    areas_now: the drain) later, the areas marked changed here (crisis_ct.scoring.area_scoring)."""
     now = now or utcnow()
     wanted = sorted(set(site_ids))
     sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
@@ -184,10 +158,13 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
               for site in sites if interviews.get(site.id)]
     # A site left with no counted interview (all withdrawn, not approved or moved away by
     # an edit) has no score any more: its last one must not stay current.
-    _mark_not_current(session, SiteRiskScore.__table__.c.site_id,
+    mark_not_current(session, SiteRiskScore.__table__.c.site_id,
                       [site.id for site in sites if not interviews.get(site.id)])
     score_ids = _store_site_scores(session, scored, now)
     _generate_site_tasks(session, scored, score_ids, now)
+    if not areas_now:
+        mark_areas_changed(session, sites)
+        return len(scored)
     by_operation: dict[int, set[str]] = defaultdict(set)
     for site in sites:
         by_operation[site.operation_id].update(p for p in (site.adm1_pcode, site.adm2_pcode, site.adm3_pcode) if p)
@@ -223,87 +200,6 @@ def rescore_aged(session: Session, now: datetime | None = None) -> int:
     for start in range(0, len(stale), 1000):
         rescore_sites(session, stale[start:start + 1000], now=now)
     return len(stale)
-
-
-# -- admin areas -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _SiteLine:
-    pcodes: tuple[str | None, ...]
-    site: SiteForArea
-    assessed_on: date | None = None
-
-
-def _site_lines(session: Session, operation_id: int, pcodes: set[str] | None, as_of: date) -> list[_SiteLine]:
-    settings = catalogue().settings
-    query = (sa.select(Site.id, Site.population_individuals, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode,
-                       SiteRiskScore.phase, SiteRiskScore.confidence, SiteRiskScore.assessment_date)
-             .outerjoin(SiteRiskScore, sa.and_(SiteRiskScore.site_id == Site.id, SiteRiskScore.is_current))
-             .where(Site.operation_id == operation_id))
-    if pcodes is not None:
-        wanted = sorted(pcodes)
-        query = query.where(sa.or_(Site.adm1_pcode.in_(wanted), Site.adm2_pcode.in_(wanted),
-                                   Site.adm3_pcode.in_(wanted)))
-    lines = []
-    recency_by_date: dict[date, str] = {}  # thousands of sites share a few dozen dates
-    for site_id, population, p1, p2, p3, phase, confidence, assessed_on in session.execute(query):
-        recency = None
-        if assessed_on:
-            recency = recency_by_date.get(assessed_on)
-            if recency is None:
-                recency = recency_by_date[assessed_on] = recency_of(
-                    assessed_on, as_of, settings.current_days, settings.expired_days)
-        lines.append(_SiteLine((p1, p2, p3), SiteForArea(site_id, population or 0, phase, recency, confidence),
-                               assessed_on))
-    return lines
-
-
-def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None = None, *,
-                  now: datetime | None = None) -> int:
-    """Score the named admin areas (all of the operation's when None)."""
-    now = now or utcnow()
-    # Only the columns the roll-up uses: whole AdminArea rows would load every polygon.
-    query = (sa.select(AdminArea.id, AdminArea.operation_id, AdminArea.pcode, AdminArea.level)
-             .where(AdminArea.operation_id == operation_id).order_by(AdminArea.id))
-    if pcodes is not None:
-        if not pcodes:
-            return 0
-        query = query.where(AdminArea.pcode.in_(sorted(pcodes)))
-    areas = session.execute(query).all()
-    if not areas:
-        return 0
-    lines = _site_lines(session, operation_id, pcodes, now.date())
-    members: dict[str, list[SiteForArea]] = defaultdict(list)
-    newest: dict[str, date] = {}  # the newest assessment of an area's assessed sites: its evidence date
-    for line in lines:
-        for pcode in line.pcodes:
-            if pcode:
-                members[pcode].append(line.site)
-                if line.site.assessed and line.assessed_on and line.assessed_on > newest.get(pcode, date.min):
-                    newest[pcode] = line.assessed_on
-    settings = catalogue().settings
-    scored = [(area, score_area(settings, members.get(area.pcode, []))) for area in areas]
-    _store_area_scores(session, scored, now, {area.id: newest.get(area.pcode) for area in areas})
-    return len(scored)
-
-
-def _store_area_scores(session: Session, scored: Sequence[tuple[AdminArea, AreaScore]], now: datetime,
-                       evidence_dates: dict[int, date | None]) -> None:
-    _mark_not_current(session, AdminAreaRiskScore.__table__.c.admin_area_id, [area.id for area, _ in scored])
-    version = catalogue().version
-    rows = [{
-        "admin_area_id": area.id, "operation_id": area.operation_id, "computed_at": now, "is_current": True,
-        "phase": score.phase, "status": score.status, "hotspot": score.hotspot, "catalogue_version": version,
-        "summary": score.to_dict(),
-    } for area, score in scored]
-    ids = list(session.scalars(
-        sa.insert(AdminAreaRiskScore).returning(AdminAreaRiskScore.id, sort_by_parameter_order=True), rows))
-    from crisis_ct.tasks import service as tasks
-
-    tasks.generate(session, [
-        tasks.area_scoring(admin_area_id=area.id, operation_id=area.operation_id, score=score, score_id=score_id,
-                           assessment_date=evidence_dates.get(area.id), admin_level=area.level)
-        for (area, score), score_id in zip(scored, ids)], now=now)
 
 
 # -- queue and full re-score -----------------------------------------------------------------
@@ -405,7 +301,7 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
             _generate_site_tasks(session, scored, score_ids, now)
             if progress:
                 progress(len(scored))
-        _mark_not_current(session, SiteRiskScore.__table__.c.site_id, sorted(set(sites) - set(site_ids)))
+        mark_not_current(session, SiteRiskScore.__table__.c.site_id, sorted(set(sites) - set(site_ids)))
         rescore_areas(session, operation_id, None, now=now)
         queue.dequeue(session, site_ids, enqueued_before=now)
     return len(site_ids)

@@ -124,3 +124,11 @@ def post_record(client, token: str, record: dict | str | bytes):
     body = record if isinstance(record, (str, bytes)) else json.dumps(record)
     return client.post(WEBHOOK_URL, data=body, content_type="application/json",
                        headers={"Authorization": f"Bearer {token}"})
+
+
+def store_as_webhook(database, *records) -> None:
+    """Stores the records as the webhook does: the submission and its queue row in one transaction."""
+    from crisis_ct.kobo.importer import load_asset, store_batch
+
+    with database.session() as session:
+        store_batch(session, load_asset(session, ASSET_UID), list(records), via="webhook", match_distance_m=500)
