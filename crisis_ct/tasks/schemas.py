@@ -50,6 +50,12 @@ class CommentBody(Schema):
                             metadata={"description": COMMENT_HELP})
 
 
+class NoteBody(CommentBody):
+    client_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": (
+        "A UUID the client made for this note. The first request with it is applied; a resend "
+        "(the answer was lost, the phone was offline) gets the first answer back and changes nothing.")})
+
+
 class AssignBody(CommentBody):
     email = fields.Email(required=True)
     expires_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=24 * 90),
