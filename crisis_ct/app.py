@@ -11,8 +11,9 @@ from crisis_ct.kobo.api import blueprint as kobo_api
 from crisis_ct.scoring.api import blueprint as scoring_api
 from crisis_ct.scoring.reads import area_map_properties, site_risk_columns
 from crisis_ct.tasks.api import blueprint as tasks_api
+from crisis_ct.tasks.my_api import blueprint as my_tasks_api
 
-API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api)
+API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api, my_tasks_api)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -60,3 +60,9 @@ class AssignBody(CommentBody):
     email = fields.Email(required=True)
     expires_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=24 * 90),
                                    metadata={"description": "Claim length; default: the priority's claim hours"})
+
+
+class MyTasksQuery(Schema):
+    near = LonLatField(metadata={"description": "LON,LAT where you are: nearby open tasks nearest first"})
+    within_km = fields.Float(validate=validate.Range(min=0, max=20000),
+                             metadata={"description": "With near: how far to look (default 50 km)"})
