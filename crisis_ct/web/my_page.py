@@ -82,7 +82,7 @@ def page_strings(priorities) -> dict:
         "refused_title": _("Not accepted: your text is kept"),
         "completion": _("Completion"),
         "households": _("%(count)s households"),
-        "assessed": _("assessed %(date)s"),
+        "assessed": _("assessed on %(date)s"),
         "km": _("%(km)s km"),
         "site_facts": _("Site"),
         "due": _("Due %(date)s"),
@@ -93,4 +93,12 @@ def page_strings(priorities) -> dict:
         "hours": _("%(n)s h"),
         "days": _("%(n)s d"),
         "sites_count": _("%(n)s sites"),
+        # Refusals by the server's error code; others show the server's own message.
+        "errors": {
+            "claim_expired": _("Your claim on this task expired before this arrived. Claim the task again, "
+                               "then send it again."),
+            "not_holder": _("You no longer hold this task."),
+            "conflict": _("The task changed meanwhile (done, released or cancelled)."),
+            "not_found": _("This task no longer exists or is not yours to see."),
+        },
     }

@@ -141,6 +141,7 @@
           return false;
         }
         return response.json().then(function (data) {
+          retryMs = MIN_RETRY_MS;
           state.signedOut = false;
           state.fresh = true;
           state.csrf = data.csrf_token;
@@ -170,7 +171,8 @@
         response.status === 422;
       if (!refusal) { return "retry"; }  // signed out, stale token, server trouble: later
       return response.json().then(function (body) {
-        return { refused: (body && body.error && body.error.message) || String(response.status) };
+        var error = (body && body.error) || {};
+        return { refused: S.errors[error.code] || error.message || String(response.status), code: error.code };
       }, function () { return { refused: String(response.status) }; });
     }, function () { return "retry"; });
   }
@@ -194,6 +196,7 @@
               } else {
                 kept.state = "refused";
                 kept.error = outcome.refused;
+                kept.error_code = outcome.code || null;
               }
             });
             return true;
@@ -326,6 +329,7 @@
 
   function noteItem(item) {
     var li = el("li", "my-note " + item.state);
+    if (item.error_code) { li.dataset.errorCode = item.error_code; }
     li.dataset.clientId = item.client_id;
     li.dataset.taskId = item.task_id;
     var what = inLanguage(item.task_title) + " — " + (item.action === "complete" ? S.completion : S.note_label);
@@ -388,6 +392,30 @@
     tick();
   }
 
+  // The online/offline events are not fired everywhere (nor for every kind of outage): the
+  // clock also watches navigator.onLine, and retries pending notes now and then.
+  // The phone may say it is online while the server cannot be reached yet: then the next try
+  // waits 2 s, 4 s, … up to a minute.
+  var lastOnline = navigator.onLine;
+  var MIN_RETRY_MS = 2000, MAX_RETRY_MS = 60000;
+  var retryMs = MIN_RETRY_MS;
+  var lastTry = Date.now();
+
+  function watchNetwork() {
+    var online = navigator.onLine;
+    var stale = !state.fresh || outbox().some(function (item) { return item.state === "pending"; });
+    if (online !== lastOnline) {
+      lastOnline = online;
+      retryMs = MIN_RETRY_MS;
+      render();
+      if (online) { lastTry = Date.now(); sync(); }
+    } else if (online && stale && !state.syncing && !state.signedOut && Date.now() - lastTry > retryMs) {
+      lastTry = Date.now();
+      retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+      sync();
+    }
+  }
+
   function tick() {
     var status = document.getElementById("my-status");
     var data = state.data;
@@ -434,9 +462,9 @@
 
   // --- start ----------------------------------------------------------------------------
   document.getElementById("my-locate").addEventListener("click", locate);
-  window.addEventListener("online", function () { render(); sync(); });
-  window.addEventListener("offline", render);
-  window.setInterval(tick, 1000);
+  window.addEventListener("online", function () { lastOnline = true; lastTry = Date.now(); render(); sync(); });
+  window.addEventListener("offline", function () { lastOnline = false; render(); });
+  window.setInterval(function () { watchNetwork(); tick(); }, 1000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(root.dataset.swUrl, { scope: PAGE_URL }).catch(function () {});
   }
