@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from crisis_ct.tasks.models import MitigationTask, TaskHistory
 from crisis_ct.timeutil import utcnow
+from bench.bench_my import WORKER_ACTIVE, wait_until
 from tests.web.conftest import ALL_EXPERTISE
 from tests.web.test_browser import (PHONE, _new_page, _shoot, _sign_in, backend,  # noqa: F401
                                     browser, server)
@@ -33,9 +34,9 @@ def _claim_from_my_page(page, base: str) -> int:
     task_id = int(page.locator("#my-nearby .my-card").first.get_attribute("data-task-id"))
     page.locator(f"#my-nearby .my-card[data-task-id='{task_id}'] button.action-claim").click()
     page.wait_for_selector(f"#my-held .my-card[data-task-id='{task_id}'] .my-countdown[data-expires]")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.open('crisis-ct-my-data').then(c => c.match('/my/data.json'))"
-                           ".then(r => r ? r.json() : null).then(d => !!d && d.held.length > 0)")
+    wait_until(page, WORKER_ACTIVE)
+    wait_until(page, "() => caches.open('crisis-ct-my-data').then(c => c.match('/my/data.json'))"
+                     ".then(r => r ? r.json() : null).then(d => !!d && d.held.length > 0)")
     return task_id
 
 
