@@ -22,11 +22,9 @@ from pathlib import Path
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_map import CHROMIUM, CHROMIUM_ARGS, record_body_sizes  # noqa: E402
 from bench.measure import Figure, at_most, info, median  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # DevTools' "Fast 3G" preset: 562.5 ms round trip, 1.44 Mbit/s down, 675 kbit/s up.
 THREE_G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.6 * 1024 * 1024 / 8 * 0.9,
            "uploadThroughput": 750 * 1024 / 8 * 0.9}
@@ -111,17 +109,9 @@ def one_round(browser, base: str) -> dict:
     cdp = context.new_cdp_session(page)
     cdp.send("Network.clearBrowserCache")  # the sign-in page left app.css in the HTTP cache
     cdp.send("Network.emulateNetworkConditions", THREE_G)
-    sizes: dict[str, int] = {}
-
-    def on_response(response):
-        try:
-            sizes[response.url] = len(response.body())
-        except Exception:  # redirects have no body
-            sizes[response.url] = 0
-
-    page.on("response", on_response)
+    sizes = record_body_sizes(page)
     first = _timed_load(page, base)
-    page.remove_listener("response", on_response)
+    sizes = dict(sizes)  # the first load's responses only
     page_bytes = sum(n for url, n in sizes.items() if "/my/data.json" not in url)
     data_bytes = sum(n for url, n in sizes.items() if "/my/data.json" in url)
     # Wait until the worker controls the page and the data is kept, as after any first visit.

@@ -52,6 +52,19 @@ def _write_note(page, task_id: int, text: str) -> None:
     card.locator("button.action-progress-note").click()
 
 
+def _note_refused_after_expiry(context, page, database, task_id: int, text: str):
+    """Offline: write a note, let the claim lapse (in the database), come back online; the
+    outbox entry the refusal leaves."""
+    _write_note(page, task_id, text)
+    with database.session() as session:
+        session.get(MitigationTask, task_id).claim_expires_at = utcnow() - timedelta(minutes=1)
+        session.commit()
+    context.set_offline(False)
+    refused = page.locator("#my-outbox .my-note.refused")
+    refused.wait_for()
+    return refused
+
+
 def _progress_comments(database, task_id: int) -> list[str]:
     with database.session() as session:
         return list(session.scalars(sa.select(TaskHistory.comment).where(
@@ -96,14 +109,7 @@ def test_a_note_whose_claim_expired_offline_is_kept_and_the_refusal_shown(expert
     _sign_in(page, expert, "a@example.org", "/my")
     task_id = _claim_from_my_page(page, expert)
     _go_offline_and_reload(context, page)
-    _write_note(page, task_id, "Written offline, claim lapsed")
-    with database.session() as session:
-        session.get(MitigationTask, task_id).claim_expires_at = utcnow() - timedelta(minutes=1)
-        session.commit()
-
-    context.set_offline(False)
-    refused = page.locator("#my-outbox .my-note.refused")
-    refused.wait_for()
+    refused = _note_refused_after_expiry(context, page, database, task_id, "Written offline, claim lapsed")
     assert refused.get_attribute("data-error-code") == "claim_expired"
     assert "expired" in refused.locator(".note-error").inner_text()
     assert refused.locator(".note-text").inner_text() == "Written offline, claim lapsed"
@@ -127,13 +133,7 @@ def test_french_offline_page_and_refusal(expert, browser, database):
     status = page.inner_text("#my-status")
     assert "Hors ligne" in status and "Données" in status
     assert "Le réseau est nécessaire" in page.inner_text("#my-network")
-    _write_note(page, task_id, "Note hors ligne")
-    with database.session() as session:
-        session.get(MitigationTask, task_id).claim_expires_at = utcnow() - timedelta(minutes=1)
-        session.commit()
-    context.set_offline(False)
-    refused = page.locator("#my-outbox .my-note.refused")
-    refused.wait_for()
+    refused = _note_refused_after_expiry(context, page, database, task_id, "Note hors ligne")
     assert "Votre réservation de cette tâche a expiré" in refused.locator(".note-error").inner_text()
     assert refused.locator(".note-text").inner_text() == "Note hors ligne"
     _shoot(page, "my-refused-phone-fr")
