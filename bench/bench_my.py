@@ -107,6 +107,7 @@ def one_round(browser, base: str) -> dict:
     _sign_in(page, base)
     page.goto("about:blank")
     cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")  # without it the emulation is not applied to every request
     cdp.send("Network.clearBrowserCache")  # the sign-in page left app.css in the HTTP cache
     cdp.send("Network.emulateNetworkConditions", THREE_G)
     sizes = record_body_sizes(page)
