@@ -122,6 +122,26 @@ def test_a_note_whose_claim_expired_offline_is_kept_and_the_refusal_shown(expert
     context.close()
 
 
+def test_signing_out_forgets_the_kept_page_and_data(expert, browser):
+    context, page = _new_page(browser, viewport=PHONE)
+    _sign_in(page, expert, "a@example.org", "/my")
+    _claim_from_my_page(page, expert)
+    page.click("form.logout button[type=submit]")
+    page.wait_for_url(f"{expert}/login*")
+    kept = page.evaluate("""() => caches.keys().then(names => Promise.all(names.map(name =>
+        caches.open(name).then(cache => cache.keys()).then(requests =>
+            requests.map(r => new URL(r.url).pathname))))).then(lists => lists.flat())""")
+    assert "/my" not in kept and "/my/data.json" not in kept
+    assert any(path.endswith("/my.js") for path in kept)  # the files stay for the next person
+    context.set_offline(True)
+    try:
+        page.goto(f"{expert}/my")
+    except Exception:  # noqa: BLE001 - Chromium's own "no network" error: nothing kept to show
+        pass
+    assert page.locator("#my-held .my-card").count() == 0
+    context.close()
+
+
 def test_french_offline_page_and_refusal(expert, browser, database):
     context, page = _new_page(browser, viewport=PHONE, locale="fr-FR")
     _sign_in(page, expert, "a@example.org", "/my")

@@ -42,9 +42,20 @@ self.addEventListener("fetch", function (event) {
   } else if (url.pathname === DATA_URL) {
     event.respondWith(data(request));
   } else if (SHELL.indexOf(url.pathname + url.search) > 0) {
-    event.respondWith(caches.match(request).then(function (kept) { return kept || fetch(request); }));
+    event.respondWith(caches.match(request).then(function (kept) { return kept || keptFetch(event); }));
   }
 });
+
+function keptFetch(event) {
+  // A file of the shell missing from the cache (it was cleared): fetch it and keep it again.
+  return fetch(event.request).then(function (response) {
+    if (response.ok) {
+      var copy = response.clone();
+      event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.put(event.request, copy); }));
+    }
+    return response;
+  });
+}
 
 function keptPage() {
   return caches.open(SHELL_CACHE).then(function (cache) { return cache.match(PAGE_URL); });
@@ -56,6 +67,12 @@ function page(event) {
     if (response.ok && response.type === "basic" && !response.redirected) {
       var copy = response.clone();
       event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.put(PAGE_URL, copy); }));
+    } else if (response.type === "opaqueredirect") {
+      // Sent to sign in: nobody is signed in here now, so the copies of the last person's
+      // page and data go (their unsent notes stay, in the page's localStorage).
+      event.waitUntil(Promise.all([
+        caches.open(SHELL_CACHE).then(function (cache) { return cache.delete(PAGE_URL); }),
+        caches.delete(DATA_CACHE)]));
     }
     return response;
   });

@@ -460,6 +460,24 @@
     }, { maximumAge: 300000, timeout: 15000 });
   }
 
+  // Signing out here forgets the kept page and data first, so this phone does not show them
+  // offline to whoever holds it next. (Signed out elsewhere, the worker forgets them at the
+  // next visit of /my with the network.) Unsent notes stay.
+  var logout = document.querySelector("form.logout");
+  if (logout && "caches" in window) {
+    logout.addEventListener("submit", function (event) {
+      event.preventDefault();
+      caches.keys().then(function (names) {
+        // The kept page (in each shell cache) and the data; the CSS, script and icons stay.
+        return Promise.all(names.map(function (name) {
+          if (name === DATA_CACHE) { return caches.delete(name); }
+          if (name.indexOf("crisis-ct-my-shell-") !== 0) { return null; }
+          return caches.open(name).then(function (cache) { return cache.delete(PAGE_URL); });
+        }));
+      }).catch(function () {}).then(function () { logout.submit(); });
+    });
+  }
+
   // --- start ----------------------------------------------------------------------------
   document.getElementById("my-locate").addEventListener("click", locate);
   window.addEventListener("online", function () { lastOnline = true; lastTry = Date.now(); render(); sync(); });
