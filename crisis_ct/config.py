@@ -71,13 +71,18 @@ def load_settings(overrides: dict | None = None) -> dict:
         "KOBO_SYNC_MINUTES": float(env.get("CRISIS_CT_KOBO_SYNC_MINUTES", 15)),
         # How long the webhook waits for Kobo to give a new form version (kobo/versions.py).
         "KOBO_VERSION_FETCH_TIMEOUT_S": float(env.get("CRISIS_CT_KOBO_VERSION_FETCH_TIMEOUT_S", 5)),
-        # Invitation emails (crisis_ct/mail.py); without a host the page shows the link to pass on.
+        # Invitation and notification emails (crisis_ct/mail.py): smtp://user:pass@host:587
+        # (STARTTLS), smtps://… (TLS), or the separate variables below. Without a server the
+        # invitation page shows the link to pass on and notifications stay in the app.
+        "SMTP_URL": env.get("CRISIS_CT_SMTP_URL", ""),
         "SMTP_HOST": env.get("CRISIS_CT_SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("CRISIS_CT_SMTP_PORT", 587)),
         "SMTP_USER": env.get("CRISIS_CT_SMTP_USER", ""),
         "SMTP_PASSWORD": env.get("CRISIS_CT_SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool(env.get("CRISIS_CT_SMTP_STARTTLS"), True),
         "MAIL_FROM": env.get("CRISIS_CT_MAIL_FROM", "crisis-ct@localhost"),
+        # The address people open crisis-ct at: the links in notification emails start with it.
+        "PUBLIC_URL": env.get("CRISIS_CT_PUBLIC_URL", "http://127.0.0.1:5000"),
         "MAP_TILE_URL": env.get("CRISIS_CT_MAP_TILE_URL", ""),
         "API_TITLE": "crisis-ct",
         "API_VERSION": "v1",

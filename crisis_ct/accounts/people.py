@@ -25,10 +25,9 @@ from crisis_ct.accounts.models import ApiToken, Membership, User
 from crisis_ct.accounts.operations import (AccountError, NewUser, add_user, check_password, find_operation,
                                            find_user, set_password)
 from crisis_ct.geography.models import Operation
+from crisis_ct.languages import LANGUAGES as PAGE_LANGUAGES
 from crisis_ct.timeutil import utcnow
 
-# The languages the pages are translated into (crisis_ct/web/i18n.py SUPPORTED_LANGUAGES).
-PAGE_LANGUAGES = ("en", "fr")
 _UNCHANGED = object()
 
 add_role = add_user  # crisis_ct.accounts.operations.add_user: one implementation, two names

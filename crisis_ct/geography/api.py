@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from crisis_ct.accounts.auth import requires, require_principal, scoped_operation_ids
 from crisis_ct.geography import queries
 from crisis_ct.geography.schemas import AdminAreasQuery, SitesQuery
+from crisis_ct.projection import areas, sites
 from crisis_ct.web_db import db_session
 
 blueprint = Blueprint("geography", __name__, url_prefix="/api/v1", description="Sites and admin areas")
@@ -19,8 +20,13 @@ GEOJSON = "application/geo+json"
 @blueprint.arguments(SitesQuery, location="query", as_kwargs=True)
 @blueprint.response(200, description="GeoJSON FeatureCollection of sites")
 def list_sites(operation=None, bbox=None, pcode=None):
-    operation_ids = scoped_operation_ids(require_principal(), operation)
-    body = queries.sites_feature_collection(db_session(), operation_ids, bbox=bbox, pcode=pcode)
+    """Experts and above: each site with its current risk. Viewers: where the sites are,
+    without any site-level result (domain.md §4.3; crisis_ct.projection.sites)."""
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation)
+    body = queries.sites_feature_collection(
+        db_session(), operation_ids, bbox=bbox, pcode=pcode,
+        visible_properties=lambda operation_id: sites.visible_properties(principal, operation_id))
     return Response(body, mimetype=GEOJSON)
 
 
@@ -29,7 +35,10 @@ def list_sites(operation=None, bbox=None, pcode=None):
 @blueprint.arguments(AdminAreasQuery, location="query", as_kwargs=True)
 @blueprint.response(200, description="GeoJSON FeatureCollection of admin areas")
 def list_admin_areas(operation=None, level=None, bbox=None, lang="en", simplify=None):
-    operation_ids = scoped_operation_ids(require_principal(), operation)
-    body = queries.admin_area_feature_collection(db_session(), operation_ids, level=level, bbox=bbox,
-                                                 lang=lang, simplify=simplify)
+    """Viewers get small counts suppressed (crisis_ct.projection.areas)."""
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation)
+    body = queries.admin_area_feature_collection(
+        db_session(), operation_ids, level=level, bbox=bbox, lang=lang, simplify=simplify,
+        project=lambda operation_id, properties: areas.area(principal, operation_id, properties))
     return Response(body, mimetype=GEOJSON)

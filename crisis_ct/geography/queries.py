@@ -1,7 +1,7 @@
 """Read queries for sites and admin areas, shaped for GeoJSON output."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import orjson
 import sqlalchemy as sa
@@ -29,22 +29,45 @@ def register_area_enricher(function) -> None:
         _area_enrichers.append(function)
 
 
-def sites_feature_collection(session: Session, operation_ids: Sequence[int], *, bbox: BBox | None = None,
+VisibleProperties = Callable[[int], "frozenset[str] | None"]
+ProjectArea = Callable[[int, dict], dict]
+
+
+def sites_feature_collection(session: Session, operation_ids: Sequence[int], *,
+                             visible_properties: VisibleProperties, bbox: BBox | None = None,
                              pcode: str | None = None) -> bytes:
-    """The sites as GeoJSON, built by the database in one statement."""
+    """The sites as GeoJSON, built by the database (one statement per audience).
+    `visible_properties(operation_id)`: the properties its sites show (None: all), as
+    crisis_ct.projection.sites decides for the caller."""
+    groups: dict[frozenset[str] | None, list[int]] = {}
+    for operation_id in operation_ids:
+        groups.setdefault(visible_properties(operation_id), []).append(operation_id)
+    arrays = [_site_features(session, ids, names, bbox=bbox, pcode=pcode) for names, ids in groups.items()]
+    items = [array.strip()[1:-1].strip() for array in arrays]
+    features = "[" + ",".join(item for item in items if item) + "]"
+    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER,
+                         "features": orjson.Fragment(features)})
+
+
+def _site_features(session: Session, operation_ids: Sequence[int], names: frozenset[str] | None, *,
+                   bbox: BBox | None, pcode: str | None) -> str:
     builder = spatial_sql(session)
     table = Site.__table__
-    properties: list = [
-        "site_id", table.c.site_code, "name", table.c.name, "site_type", table.c.site_type,
-        "population", table.c.population_individuals, "households", table.c.population_households,
-        "adm1_pcode", table.c.adm1_pcode, "adm2_pcode", table.c.adm2_pcode, "adm3_pcode", table.c.adm3_pcode,
-    ]
+    columns = {
+        "site_id": table.c.site_code, "name": table.c.name, "site_type": table.c.site_type,
+        "population": table.c.population_individuals, "households": table.c.population_households,
+        "adm1_pcode": table.c.adm1_pcode, "adm2_pcode": table.c.adm2_pcode, "adm3_pcode": table.c.adm3_pcode,
+    }
     source = table
     for provider in _site_column_providers:
-        target, onclause, columns = provider(session, table)
-        if target is not None:
+        target, onclause, extra = provider(session, table)
+        extra = {name: column for name, column in extra.items() if names is None or name in names}
+        if target is not None and extra:
             source = source.outerjoin(target, onclause)
-        for name, column in columns.items():
+        columns.update(extra)
+    properties: list = []
+    for name, column in columns.items():
+        if names is None or name in names:
             properties += [name, column]
     feature = builder.json_object(
         "type", "Feature", "id", table.c.site_code,
@@ -58,21 +81,21 @@ def sites_feature_collection(session: Session, operation_ids: Sequence[int], *, 
         inner = inner.where(sa.or_(table.c.adm1_pcode == pcode, table.c.adm2_pcode == pcode,
                                    table.c.adm3_pcode == pcode))
     ordered = inner.subquery()
-    features = session.scalar(sa.select(builder.json_array_agg(ordered.c.feature)))
-    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER,
-                         "features": orjson.Fragment(features)})
+    return session.scalar(sa.select(builder.json_array_agg(ordered.c.feature))) or "[]"
 
 
-def admin_area_feature_collection(session: Session, operation_ids: Sequence[int], *, level: int | None = None,
-                                  bbox: BBox | None = None, lang: str = "en",
+def admin_area_feature_collection(session: Session, operation_ids: Sequence[int], *, project: ProjectArea,
+                                  level: int | None = None, bbox: BBox | None = None, lang: str = "en",
                                   simplify: float | None = None) -> bytes:
+    """`project(operation_id, properties)`: the properties as the caller may see them
+    (crisis_ct.projection.areas)."""
     builder = spatial_sql(session)
     table = AdminArea.__table__
     geometry = (builder.simplified_geojson(table.c.geom, simplify) if simplify
                 else builder.as_geojson(table.c.geom))
     query = sa.select(
-        table.c.id, table.c.pcode, table.c.level, table.c.name_en, table.c.name_fr, table.c.parent_pcode,
-        table.c.valid_on, geometry.label("geojson"),
+        table.c.id, table.c.operation_id, table.c.pcode, table.c.level, table.c.name_en, table.c.name_fr,
+        table.c.parent_pcode, table.c.valid_on, geometry.label("geojson"),
     ).where(table.c.operation_id.in_(list(operation_ids))).order_by(table.c.level, table.c.pcode)
     if level is not None:
         query = query.where(table.c.level == level)
@@ -91,11 +114,11 @@ def admin_area_feature_collection(session: Session, operation_ids: Sequence[int]
             "id": row.pcode,
             # The database already wrote this geometry as JSON: pass it through unparsed.
             "geometry": orjson.Fragment(row.geojson),
-            "properties": {
+            "properties": project(row.operation_id, {
                 "pcode": row.pcode, "level": row.level, "name": name, "name_en": row.name_en,
                 "name_fr": row.name_fr, "parent_pcode": row.parent_pcode,
                 "valid_on": row.valid_on.isoformat() if row.valid_on else None,
                 **extra.get(row.id, {}),
-            },
+            }),
         })
     return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER, "features": features})

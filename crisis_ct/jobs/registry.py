@@ -31,6 +31,7 @@ JOB_MODULES = (
     "crisis_ct.tasks.jobs",
     "crisis_ct.kobo.jobs",
     "crisis_ct.accounts.jobs",
+    "crisis_ct.notifications.jobs",
 )
 
 

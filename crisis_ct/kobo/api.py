@@ -18,6 +18,7 @@ from crisis_ct.kobo.ingest import DUPLICATE, QUARANTINED
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission
 from crisis_ct.kobo.schemas import (OutcomeSchema, QuarantinedSchema, QuarantineQuery, ResolveSiteSchema,
                                     SubmissionSchema, SubmissionsQuery)
+from crisis_ct.projection.submissions import submission
 from crisis_ct.web_db import db_session
 
 blueprint = Blueprint("kobo", __name__, url_prefix="/api/v1/kobo", description="Kobo submissions")
@@ -81,6 +82,7 @@ def _json_body():
 @blueprint.arguments(SubmissionsQuery, location="query", as_kwargs=True)
 @blueprint.response(200, description="Stored submissions, paged")
 def list_submissions(operation=None, site_id=None, since=None, until=None, limit=100, offset=0):
+    """Each through crisis_ct.projection.submissions.submission (coordinators and above)."""
     operation_ids = scoped_operation_ids(require_principal(), operation, "coordinator")
     session = db_session()
     where = [Submission.operation_id.in_(operation_ids)]
@@ -90,11 +92,13 @@ def list_submissions(operation=None, site_id=None, since=None, until=None, limit
         where.append(Submission.assessment_date >= since)
     if until:
         where.append(Submission.assessment_date <= until)
+    principal = require_principal()
     base = sa.select(Submission, Site.site_code).join(Site, Site.id == Submission.site_id).where(*where)
     total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = session.execute(base.order_by(Submission.assessment_date.desc(), Submission.id.desc())
                            .limit(limit).offset(offset)).all()
-    items = [{**SubmissionSchema().dump(sub), "site_id": code} for sub, code in rows]
+    items = [submission(principal, sub.operation_id, {**SubmissionSchema().dump(sub), "site_id": code})
+             for sub, code in rows]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
@@ -103,9 +107,12 @@ def list_submissions(operation=None, site_id=None, since=None, until=None, limit
 @blueprint.arguments(QuarantineQuery, location="query", as_kwargs=True)
 @blueprint.response(200, description="Quarantined submissions waiting for a fix")
 def list_quarantine(operation=None, limit=100, offset=0):
-    operation_ids = scoped_operation_ids(require_principal(), operation, "coordinator")
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation, "coordinator")
     total, rows = operations.pending_quarantine(db_session(), operation_ids, limit=limit, offset=offset)
-    items = [{**QuarantinedSchema().dump(row), "site_id": operations.named_site(row.raw)} for row in rows]
+    items = [submission(principal, row.operation_id,
+                        {**QuarantinedSchema().dump(row), "site_id": operations.named_site(row.raw)})
+             for row in rows]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
 
 

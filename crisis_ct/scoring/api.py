@@ -9,7 +9,9 @@ from marshmallow import Schema, fields, validate
 from crisis_ct.accounts.auth import require_principal, requires, scoped_operation_ids
 from crisis_ct.errors import ApiError
 from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.languages import LANGUAGES
 from crisis_ct.products import DISCLAIMER
+from crisis_ct.projection import areas
 from crisis_ct.schemas import OperationQuery
 from crisis_ct.scoring import reads
 from crisis_ct.scoring.service import catalogue
@@ -19,7 +21,7 @@ blueprint = Blueprint("scoring", __name__, url_prefix="/api/v1", description="Tr
 
 
 class LangQuery(Schema):
-    lang = fields.String(validate=validate.OneOf(["en", "fr"]))
+    lang = fields.String(validate=validate.OneOf(LANGUAGES))
 
 
 def _site(site_code: str, operation: str | None, min_role: str) -> Site:
@@ -65,10 +67,10 @@ def area_risk(pcode: str, operation=None):
                                                           AdminArea.operation_id.in_(operation_ids)))
     if area is None:
         raise ApiError(404, "not_found", f"No admin area '{pcode}'.")
-    risk = reads.area_risk(db_session(), area, exact_counts=principal.has_role(area.operation_id, "expert"))
+    risk = reads.area_risk(db_session(), area)
     if risk is None:
         raise ApiError(404, "not_assessed", f"Admin area '{pcode}' has not been scored yet.")
-    return jsonify(risk)
+    return jsonify(areas.area(principal, area.operation_id, risk))
 
 
 @blueprint.get("/indicators")

@@ -13,12 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
+from crisis_ct.languages import LANGUAGES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CATALOGUE_PATH = REPO_ROOT / "forms" / "indicators.yaml"
 
 DOMAINS = ("V", "R", "E", "S", "C")
 COMBINES = ("mode", "yes_prevails", "mean_1sd", "max", "confirmed_max")
-LANGUAGES = ("en", "fr")
 MIN_PHASE, MAX_PHASE = 1, 5
 
 _ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]$")

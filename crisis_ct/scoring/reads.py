@@ -8,14 +8,11 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.products import DISCLAIMER
+from crisis_ct.projection import sites as site_projection
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.scoring.rules import age_confidence, recency_of
 from crisis_ct.scoring.service import catalogue, today
 from crisis_ct.spatial import spatial_sql
-
-# domain.md §4.3: at sites this small a "yes" on an exploitation item points at one family.
-SMALL_SITE_HOUSEHOLDS = 20
-SUPPRESSED_DOMAINS = frozenset({"E"})
 
 
 def current_recency(assessment_date: date | None, as_of: date | None = None) -> str | None:
@@ -54,14 +51,14 @@ def site_risk_columns(session: Session, sites: sa.Table):
 
 
 def area_map_properties(session: Session, area_ids: list[int]) -> dict[int, dict]:
+    """Each area's current summary, for the admin-area GeoJSON; what a viewer may see of it is
+    crisis_ct.projection.areas's decision, taken by the caller."""
     if not area_ids:
         return {}
     rows = session.execute(
         sa.select(AdminAreaRiskScore.admin_area_id, AdminAreaRiskScore.summary)
         .where(AdminAreaRiskScore.is_current, AdminAreaRiskScore.admin_area_id.in_(area_ids))).all()
-    keys = ("phase", "status", "hotspot", "sites_assessed", "sites_known", "pct_sites_3plus", "pct_sites_4plus",
-            "confidence")
-    return {area_id: {key: summary.get(key) for key in keys} for area_id, summary in rows}
+    return {area_id: dict(summary) for area_id, summary in rows}
 
 
 def site_risk(session: Session, site: Site) -> dict | None:
@@ -73,34 +70,29 @@ def site_risk(session: Session, site: Site) -> dict | None:
 
 
 def explain_site(site: Site, row: SiteRiskScore) -> dict:
-    explanation = dict(row.explanation)
+    """The stored explanation with indicator names, under the small-site rule
+    (crisis_ct.projection.sites.explanation)."""
     cat = catalogue()
-    small = (site.population_households or 0) < SMALL_SITE_HOUSEHOLDS
+    explanation = site_projection.explanation(site.population_households, row.explanation, indicator_domain)
     indicators = []
     for item in explanation.get("indicators", []):
         try:
-            indicator = cat.get(item["indicator_id"])
-            names = indicator.label
+            names = cat.get(item["indicator_id"]).label
         except KeyError:
             names = {"en": item["indicator_id"], "fr": item["indicator_id"]}
-        if small and item.get("domain") in SUPPRESSED_DOMAINS:
-            item = {"indicator_id": item["indicator_id"], "domain": item["domain"], "suppressed": True}
         indicators.append({**item, "name": names})
     recency = current_recency(row.assessment_date)
     return {
         "site_id": site.site_code, "name": site.name, "site_type": site.site_type,
         **explanation,
         "indicators": indicators,
-        **{key: [d for d in explanation.get(key, []) if not (small and _domain_of(d) in SUPPRESSED_DOMAINS)]
-           for key in ("drivers", "critical_signals", "unconfirmed_signals")},
         "recency": recency, "confidence": age_confidence(row.confidence, row.recency, recency),
-        "small_site_suppression": small,
         "score_id": row.id, "computed_at": row.computed_at.isoformat(),
         "disclaimer": DISCLAIMER,
     }
 
 
-def _domain_of(indicator_id: str) -> str | None:
+def indicator_domain(indicator_id: str) -> str | None:
     try:
         return catalogue().get(indicator_id).domain
     except KeyError:
@@ -113,45 +105,20 @@ def site_history(session: Session, site: Site) -> list[dict]:
                   SiteRiskScore.assessment_date, SiteRiskScore.catalogue_version, SiteRiskScore.is_current,
                   SiteRiskScore.explanation["drivers"])
         .where(SiteRiskScore.site_id == site.id).order_by(SiteRiskScore.computed_at, SiteRiskScore.id)).all()
-    return [{
+    return [site_projection.history_entry(site.population_households, {
         "score_id": r.id, "computed_at": r.computed_at.isoformat(), "phase": r.phase, "confidence": r.confidence,
         "assessment_date": r.assessment_date.isoformat() if r.assessment_date else None,
         "catalogue_version": r.catalogue_version, "current": r.is_current, "drivers": r[7],
-    } for r in rows]
+    }, indicator_domain) for r in rows]
 
 
-def area_risk(session: Session, area: AdminArea, *, exact_counts: bool) -> dict | None:
+def area_risk(session: Session, area: AdminArea) -> dict | None:
+    """The area's current classification with its basis, exact: callers show it through
+    crisis_ct.projection.areas.area."""
     row = session.scalar(sa.select(AdminAreaRiskScore).where(AdminAreaRiskScore.admin_area_id == area.id,
                                                              AdminAreaRiskScore.is_current))
     if row is None:
         return None
-    summary = dict(row.summary)
-    if not exact_counts:
-        summary = suppress_small_counts(summary)
     return {"pcode": area.pcode, "level": area.level, "name": {"en": area.name("en"), "fr": area.name("fr")},
-            **summary, "score_id": row.id, "computed_at": row.computed_at.isoformat(),
+            **row.summary, "score_id": row.id, "computed_at": row.computed_at.isoformat(),
             "catalogue_version": row.catalogue_version, "disclaimer": DISCLAIMER}
-
-
-def suppress_small_counts(summary: dict) -> dict:
-    """For partners (viewers): counts of 1–2 sites shown as "<3", people rounded to 10,
-    percentages only over at least 5 sites (domain.md §4.3)."""
-    result = dict(summary)
-    cells = {p: ("<3" if 0 < n < 3 else n) for p, n in summary["sites_by_phase"].items()}
-    hidden = [p for p, v in cells.items() if v == "<3"]
-    shown = sorted((v, p) for p, v in cells.items() if isinstance(v, int) and v > 0)
-    if len(hidden) == 1 and shown:
-        # Complementary suppression: with one hidden cell the total would give it away.
-        cells[shown[0][1]] = "suppressed"
-    result["sites_by_phase"] = cells
-    result["population_by_phase"] = {p: int(round(n, -1)) for p, n in summary["population_by_phase"].items()}
-    for key in ("population_known", "population_assessed"):
-        result[key] = int(round(summary[key], -1))
-    if summary.get("population_imputed_per_site") is not None:
-        result["population_imputed_per_site"] = int(round(summary["population_imputed_per_site"], -1))
-    for key in ("sites_expired", "sites_without_population"):
-        if 0 < (summary.get(key) or 0) < 3:
-            result[key] = "<3"
-    if (summary.get("sites_assessed") or 0) < 5:
-        result["pct_sites_3plus"] = result["pct_sites_4plus"] = None
-    return result

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Sequence
 
+from crisis_ct.languages import LANGUAGES
 from crisis_ct.scoring.combine import ki_reading
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def previous_round_note(picture: Picture) -> dict | None:
     if not picture.newer:
         return None
     newer_day, base_day = round_day(picture.newer).isoformat(), round_day(picture.base).isoformat()
-    why = {lang: "; ".join(p[lang] for p in picture.problems) for lang in ("en", "fr")}
+    why = {lang: "; ".join(p[lang] for p in picture.problems) for lang in LANGUAGES}
     return {
         "submission_ids": [i.submission_id for i in picture.base],
         "assessment_date": base_day,

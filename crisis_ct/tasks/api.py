@@ -16,6 +16,7 @@ from crisis_ct.accounts.models import Membership, ROLE_RANK, User
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.db import committed_retrying_once
 from crisis_ct.errors import ApiError
+from crisis_ct.projection.audience import sees_site_level, split_by_audience
 from crisis_ct.tasks import claims, client_requests, queries, task_sites
 from crisis_ct.tasks.claims import Acting, TaskActionError
 from crisis_ct.tasks.models import MitigationTask
@@ -37,9 +38,10 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
     operation_ids = scoped_operation_ids(principal, operation)
     languages = tuple(principal.languages) if language == "mine" else ((language,) if language else ())
     catalogue, _ = catalogues()
+    _, admin_level_only = split_by_audience(principal, operation_ids)
     total, items = queries.list_tasks(db_session(), operation_ids, queries.TaskFilters(languages=languages, **filters),
                                       priorities=list(catalogue.priorities), now=utcnow(), limit=limit,
-                                      offset=offset)
+                                      offset=offset, admin_level_only=admin_level_only)
     items = [queries.as_seen_by(principal, item) for item in items]
     return jsonify({"total": total, "limit": limit, "offset": offset, "items": items})
 
@@ -50,6 +52,8 @@ def list_tasks(operation=None, limit=100, offset=0, language=None, **filters):
 def get_task(task_id: int):
     principal = require_principal()
     task = _visible_task(principal, task_id)
+    if not sees_site_level(principal, task.operation_id) and not queries.partner_may_see(db_session(), task):
+        raise ApiError(403, "forbidden", "Site-level tasks are for the operation's experts and coordinators.")
     return jsonify(queries.as_seen_by(principal, queries.one_task_json(db_session(), task.id, now=utcnow())))
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import yaml
 
+from crisis_ct.languages import LANGUAGES
 from crisis_ct.tasks.conditions import (
     AREA_ONLY_KEYS, NON_ANSWERS, ORDINAL_OPERATORS, SCOPES, SITE_ONLY_KEYS, WAIT,
     Condition, ConditionError, IndicatorCondition, iter_leaves, leaf_key, parse_condition,
 )
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "mitigation_rules.yaml"
-LANGUAGES = ("en", "fr")
 _TOP_KEYS = ("version", "priorities", "expertise", "sectors", "rules")
 _RULE_KEYS = ("id", "sector", "scope", "title", "description", "priority", "expertise", "trigger", "escalate",
               "task_per", "while_unconfirmed")

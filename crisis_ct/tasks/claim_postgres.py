@@ -52,7 +52,8 @@ SELECT c.id, c.rule_id, c.sector, c.priority, c.status, c.scope, c.expertise_tag
  c.claimed_by_user_id, c.claimed_at, c.claim_expires_at, c.created_at, c.updated_at,
  x.title AS text_title, x.description AS text_description, s.site_code AS site_site_code,
  s.name AS site_name, s.adm1_pcode AS site_adm1_pcode, s.adm2_pcode AS site_adm2_pcode,
- s.adm3_pcode AS site_adm3_pcode, a.pcode AS area_pcode, o.code AS operation_code,
+ s.adm3_pcode AS site_adm3_pcode, s.population_households AS site_population_households,
+ a.pcode AS area_pcode, o.code AS operation_code,
  u.display_name AS holder_display_name
 FROM claimed AS c LEFT JOIN mitigation_rule_texts AS x ON x.id = c.rule_text_id
  LEFT JOIN sites AS s ON s.id = c.site_id LEFT JOIN admin_areas AS a ON a.id = c.admin_area_id

@@ -3,12 +3,11 @@
 site those tasks are about, and the referral contacts of those tasks.
 
 `my_tasks` is the one place this data is read, on purpose: the page's offline copy and the
-API (`GET /api/v1/my`) both come from it. What a role may see of a site is the role
-projection's rule (crisis_ct.projection, another branch): when it lands, `site_key_facts`
-is the call to route through it. Until then the facts are what the site API already gives
-an expert: phase, domain phases, confidence, recency, assessment date, type and size, never
-indicator answers (domain phases only, which also keeps small sites' exploitation answers
-out, domain.md §4.3).
+API (`GET /api/v1/my`) both come from it. Tasks and sites pass through the role projection
+(crisis_ct.projection: tasks via queries.as_seen_by, sites via projection.sites.site), so
+this page shows what the map and the task API show the same person. Site facts are the
+sites GeoJSON's properties, never indicator answers (domain phases only, which also keeps
+small sites' exploitation answers out, domain.md §4.3).
 """
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography.models import Operation, Site
+from crisis_ct.projection import sites as site_projection
 from crisis_ct.scoring.reads import site_risk_columns
 from crisis_ct.tasks import queries
 from crisis_ct.tasks.service import catalogues
@@ -67,7 +67,7 @@ def my_tasks(session: Session, principal: Principal, *, now: datetime, near: tup
         "near": {"lon": near[0], "lat": near[1], "within_km": within_km or DEFAULT_WITHIN_KM} if near else None,
         "held": held,
         "nearby": nearby,
-        "sites": site_key_facts(session, operation_ids, _site_codes([*held, *nearby])),
+        "sites": site_key_facts(session, principal, operation_ids, _site_codes([*held, *nearby])),
         REFERRAL_CONTACTS_KEY: [],
     }
 
@@ -86,15 +86,18 @@ def _site_codes(items: Iterable[dict]) -> list[str]:
     return sorted(codes)
 
 
-def site_key_facts(session: Session, operation_ids: Sequence[int], site_codes: Sequence[str]) -> dict[str, dict]:
-    """site_key(operation, site code) -> {name, type, households, individuals, pcode, phase, domain_phases,
-    confidence, recency, assessment_date}, with the map's ageing of confidence and recency."""
+def site_key_facts(session: Session, principal: Principal, operation_ids: Sequence[int],
+                   site_codes: Sequence[str]) -> dict[str, dict]:
+    """site_key(operation, site code) -> the site's properties as the sites GeoJSON names them
+    (site_id, name, site_type, households, population, admN_pcode, phase, domain_phases,
+    confidence, recency, assessment_date; the map's ageing of confidence and recency), as
+    the principal may see them (crisis_ct.projection.sites)."""
     if not operation_ids or not site_codes:
         return {}
     sites = Site.__table__
     scores, onclause, risk = site_risk_columns(session, sites)
     rows = session.execute(
-        sa.select(Operation.code.label("operation_code"), sites.c.site_code, sites.c.name, sites.c.site_type, sites.c.population_households,
+        sa.select(Operation.code.label("operation_code"), sites.c.operation_id, sites.c.site_code, sites.c.name, sites.c.site_type, sites.c.population_households,
                   sites.c.population_individuals, sites.c.adm1_pcode, sites.c.adm2_pcode, sites.c.adm3_pcode,
                   *(column.label(name) for name, column in risk.items()))
         .select_from(sites.join(Operation.__table__, Operation.id == sites.c.operation_id)
@@ -105,10 +108,13 @@ def site_key_facts(session: Session, operation_ids: Sequence[int], site_codes: S
         domain_phases = row.domain_phases
         if isinstance(domain_phases, str):  # SQLite hands the JSON back as text
             domain_phases = json.loads(domain_phases)
-        facts[site_key(row.operation_code, row.site_code)] = {
-            "name": row.name, "type": row.site_type, "households": row.population_households,
-            "individuals": row.population_individuals,
-            "pcode": row.adm3_pcode or row.adm2_pcode or row.adm1_pcode,
+        # The names of the sites GeoJSON, so the role projection reads them as it reads a map's site.
+        properties = {
+            "site_id": row.site_code, "name": row.name, "site_type": row.site_type,
+            "households": row.population_households, "population": row.population_individuals,
+            "adm1_pcode": row.adm1_pcode, "adm2_pcode": row.adm2_pcode, "adm3_pcode": row.adm3_pcode,
             "phase": row.phase, "domain_phases": domain_phases or {}, "confidence": row.confidence,
             "recency": row.recency, "assessment_date": row.assessment_date}
+        facts[site_key(row.operation_code, row.site_code)] = site_projection.site(principal, row.operation_id,
+                                                                                  properties)
     return facts

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, aliased
 from crisis_ct.accounts.models import User
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography.models import AdminArea, Operation, Site
+from crisis_ct.projection import tasks as task_projection
+from crisis_ct.projection.counts import MIN_SHOWN
+from crisis_ct.scoring.models import AdminAreaRiskScore
+from crisis_ct.scoring.reads import indicator_domain as domain_of
 from crisis_ct.spatial import spatial_sql
 from crisis_ct.tasks import states, task_sites
 from crisis_ct.tasks.history import CREATED_EVENT
@@ -42,7 +46,10 @@ def _priority_order(priorities: Sequence[str]) -> sa.ColumnElement[int]:
 
 
 def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilters, *,
-               priorities: Sequence[str], now: datetime, limit: int, offset: int) -> tuple[int, list[dict]]:
+               priorities: Sequence[str], now: datetime, limit: int, offset: int,
+               admin_level_only: Sequence[int] = ()) -> tuple[int, list[dict]]:
+    """`admin_level_only`: operations (among operation_ids) whose tasks the caller sees only
+    as partners do (crisis_ct.projection.tasks.partner_may_see)."""
     area = AdminArea  # an area task's place (its own polygon for `near`)
     distance = None
     query = (sa.select(TASK, Site, area, Operation.code)
@@ -50,6 +57,8 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
              .outerjoin(Site, Site.id == TASK.site_id)
              .outerjoin(area, area.id == TASK.admin_area_id)
              .where(TASK.operation_id.in_(list(operation_ids))))
+    if admin_level_only:
+        query = query.where(partner_task_condition(admin_level_only))
     if filters.status:
         query = query.where(_status_condition(filters.status, now))
     if filters.priority:
@@ -63,14 +72,16 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
         query = query.where(TASK.claimed_by_user_id == filters.held_by, held_condition(now))
     if filters.languages:
         query = query.where(TASK.operation_id.in_(_operations_using(session, operation_ids, filters.languages)))
+    # Which sites an area task lists is site level: partners' area tasks are not found through it.
+    lists_sites = TASK.operation_id.not_in(list(admin_level_only)) if admin_level_only else sa.true()
     if filters.site_id:
         # The site's own tasks and the area tasks that list it.
         query = query.where(sa.or_(Site.site_code == filters.site_id,
-                                   TASK.id.in_(task_sites.listing_site(filters.site_id))))
+                                   sa.and_(lists_sites, TASK.id.in_(task_sites.listing_site(filters.site_id)))))
     if filters.pcode:
         query = query.where(sa.or_(Site.adm1_pcode == filters.pcode, Site.adm2_pcode == filters.pcode,
                                    Site.adm3_pcode == filters.pcode, area.pcode == filters.pcode,
-                                   TASK.id.in_(task_sites.listing_site_in(filters.pcode))))
+                                   sa.and_(lists_sites, TASK.id.in_(task_sites.listing_site_in(filters.pcode)))))
     if filters.needs_review is not None:
         query = query.where(TASK.needs_review == filters.needs_review)
     order = [_priority_order(priorities), TASK.due_at, TASK.id]
@@ -104,6 +115,27 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
     return total, items
 
 
+def partner_task_condition(admin_level_only: Sequence[int]) -> sa.ColumnElement[bool]:
+    """Tasks that are visible: all of the other operations', and of `admin_level_only`
+    operations the area tasks of areas whose current score has >= 3 assessed sites
+    (crisis_ct.projection.tasks.partner_may_see, in SQL)."""
+    shown_areas = sa.select(AdminAreaRiskScore.admin_area_id).where(
+        AdminAreaRiskScore.is_current, AdminAreaRiskScore.operation_id.in_(list(admin_level_only)),
+        AdminAreaRiskScore.summary["sites_assessed"].as_integer() >= MIN_SHOWN)
+    return sa.or_(TASK.operation_id.not_in(list(admin_level_only)),
+                  sa.and_(TASK.scope == task_projection.AREA_SCOPE, TASK.admin_area_id.in_(shown_areas)))
+
+
+def partner_may_see(session: Session, task: MitigationTask) -> bool:
+    """Whether a partner (viewer) of the task's operation sees this task at all."""
+    assessed = None
+    if task.admin_area_id is not None:
+        summary = session.scalar(sa.select(AdminAreaRiskScore.summary).where(
+            AdminAreaRiskScore.admin_area_id == task.admin_area_id, AdminAreaRiskScore.is_current))
+        assessed = (summary or {}).get("sites_assessed")
+    return task_projection.partner_may_see(task.scope, assessed)
+
+
 def _status_condition(status: str, now: datetime) -> sa.ColumnElement[bool]:
     """A lapsed claim reads as open before `tasks expire` has run, and not as claimed."""
     lapsed = sa.and_(TASK.status.in_(sorted(states.HELD_STATES)), TASK.claim_expires_at < now)
@@ -134,6 +166,7 @@ class _SitePart(NamedTuple):
     adm1_pcode: str | None
     adm2_pcode: str | None
     adm3_pcode: str | None
+    population_households: int | None
 
 
 class _AreaPart(NamedTuple):
@@ -155,17 +188,18 @@ def one_task_json(session: Session, task_id: int, *, now: datetime, with_history
     area = aliased(AdminArea)
     row = session.execute(
         sa.select(TASK.id if task is not None else TASK, Site.site_code, Site.name, Site.adm1_pcode,
-                  Site.adm2_pcode, Site.adm3_pcode, area.pcode, Operation.code, User.id, User.display_name)
+                  Site.adm2_pcode, Site.adm3_pcode, Site.population_households, area.pcode, Operation.code,
+                  User.id, User.display_name)
         .join(Operation, Operation.id == TASK.operation_id)
         .outerjoin(Site, Site.id == TASK.site_id)
         .outerjoin(area, area.id == TASK.admin_area_id)
         .outerjoin(User, User.id == TASK.claimed_by_user_id)
         .where(TASK.id == task_id)).one()
     task = row[0] if task is None else task
-    site = _SitePart(*row[1:6]) if row[1] is not None else None
-    admin_area = _AreaPart(row[6]) if row[6] is not None else None
-    holder = _HolderPart(row[8], row[9]) if row[8] is not None and is_held(task, now) else None
-    item = task_json(task, site=site, admin_area=admin_area, operation_code=row[7], holder=holder, now=now)
+    site = _SitePart(*row[1:7]) if row[1] is not None else None
+    admin_area = _AreaPart(row[7]) if row[7] is not None else None
+    holder = _HolderPart(row[9], row[10]) if row[9] is not None and is_held(task, now) else None
+    item = task_json(task, site=site, admin_area=admin_area, operation_code=row[8], holder=holder, now=now)
     task_sites.attach_sites(session, [item])
     if with_history:
         item["history"] = task_history(session, task)
@@ -187,7 +221,8 @@ def returned_columns() -> tuple[sa.ColumnElement, ...]:
     return (of(texts.c.title, tasks.c.rule_text_id, "text_title"),
             of(texts.c.description, tasks.c.rule_text_id, "text_description"),
             *(of(sites.c[name], tasks.c.site_id, f"site_{name}")
-              for name in ("site_code", "name", "adm1_pcode", "adm2_pcode", "adm3_pcode")),
+              for name in ("site_code", "name", "adm1_pcode", "adm2_pcode", "adm3_pcode",
+                           "population_households")),
             of(AdminArea.__table__.c.pcode, tasks.c.admin_area_id, "area_pcode"),
             of(Operation.__table__.c.code, tasks.c.operation_id, "operation_code"),
             of(User.__table__.c.display_name, tasks.c.claimed_by_user_id, "holder_display_name"))
@@ -226,7 +261,8 @@ def returned_task_json(row, *, now: datetime) -> dict:
     """one_task_json without history, from a row of every task column and returned_columns()."""
     task = _ReturnedTask(row)
     site = (_SitePart(row.site_site_code, row.site_name, row.site_adm1_pcode, row.site_adm2_pcode,
-                      row.site_adm3_pcode) if row.site_site_code is not None else None)
+                      row.site_adm3_pcode, row.site_population_households)
+            if row.site_site_code is not None else None)
     admin_area = _AreaPart(row.area_pcode) if row.area_pcode is not None else None
     holder = (_HolderPart(row.claimed_by_user_id, row.holder_display_name)
               if row.holder_display_name is not None and is_held(task, now) else None)
@@ -277,7 +313,9 @@ def task_json(task: MitigationTask, *, site: Site | None, admin_area: AdminArea 
         "needs_review": task.needs_review,
         "review_reason": task.review_reason,
         "claim": claim,
-        "evidence": task.evidence,
+        # Under the small-site rule for everyone (domain.md §4.3): no E-domain answer at a small site.
+        "evidence": task_projection.evidence(task.evidence, households=site.population_households if site else None,
+                                             site_scope=site is not None, domain_of=domain_of),
         "score_id": task.score_id,
         "assessment_date": task.assessment_date.isoformat() if task.assessment_date else None,
         "created_at": _iso(task.created_at),
@@ -287,13 +325,10 @@ def task_json(task: MitigationTask, *, site: Site | None, admin_area: AdminArea 
 
 
 def as_seen_by(principal: Principal, item: dict) -> dict:
-    """The task JSON as this principal may see it: without its holder's identity (the
-    claim's times stay) for a viewer of its operation (Principal.sees_task_holders)."""
-    if principal.sees_task_holders(item["operation"]):
-        return item
-    if item.get("claim"):
-        item["claim"] = {**item["claim"], "holder": None}
-    return item
+    """The task JSON as this principal may see it (crisis_ct.projection.tasks.task): whole for
+    experts and above; for a viewer only the admin-level fields, without evidence, holder,
+    actors or comments."""
+    return task_projection.task(principal, item)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -1,5 +1,6 @@
 """Read side of area tasks' site lists (crisis_ct.tasks.models.TaskSite): the sites an area
-task was triggered by, added to the task JSON as `sites` (with `sites_count`)."""
+task was triggered by, added to the task JSON as `sites` (with `sites_count`). The list is
+site level: crisis_ct.projection.tasks keeps it from partners."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.geography.models import Site
+from crisis_ct.projection import tasks as task_projection
+from crisis_ct.scoring.reads import indicator_domain
 from crisis_ct.tasks.models import TaskSite
 
 # A task list shows the first sites of each area task; the task itself shows them all.
@@ -22,13 +25,16 @@ def attach_sites(session: Session, items: Sequence[dict], *, limit: int | None =
     if wanted:
         rows = session.execute(
             sa.select(TaskSite.task_id, Site.site_code, Site.name, TaskSite.priority, TaskSite.assessment_date,
-                      TaskSite.evidence)
+                      TaskSite.evidence, Site.population_households)
             .join(Site, Site.id == TaskSite.site_id)
             .where(TaskSite.task_id.in_(wanted)).order_by(TaskSite.task_id, Site.site_code))
-        for task_id, code, name, priority, assessed, evidence in rows:
+        for task_id, code, name, priority, assessed, evidence, households in rows:
             listed.setdefault(task_id, []).append({
                 "site_id": code, "site_name": name, "priority": priority,
-                "assessment_date": assessed.isoformat() if assessed else None, "evidence": evidence})
+                "assessment_date": assessed.isoformat() if assessed else None,
+                # Each listed site's evidence under the small-site rule, as a site task's is.
+                "evidence": task_projection.evidence(evidence, households=households, site_scope=True,
+                                                     domain_of=indicator_domain)})
     for item in items:
         if item.get("scope") != "admin_area":
             item["sites"], item["sites_count"] = None, None

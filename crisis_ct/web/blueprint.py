@@ -30,6 +30,17 @@ def _page_context() -> dict:
     principal = current_principal()
     return {
         "principal": principal,
+        "unread_notifications": _unread_notifications(principal),
         "nav_links": nav_links(principal),
         "current_language": str(get_locale() or "en"),
     }
+
+
+def _unread_notifications(principal) -> int:
+    """The bell's count: one indexed count per page for a signed-in person."""
+    if principal is None:
+        return 0
+    from crisis_ct.notifications.store import unread_count
+    from crisis_ct.web_db import db_session
+
+    return unread_count(db_session(), principal.user_id)

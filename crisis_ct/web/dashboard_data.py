@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session
 from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.kobo.models import Submission
+from crisis_ct.projection import areas as area_projection
+from crisis_ct.projection.audience import sees_site_level
 from crisis_ct.scoring import reads
 from crisis_ct.tasks import states
 from crisis_ct.tasks.claims import TASKS, held_condition
+from crisis_ct.tasks.queries import partner_task_condition
 
 PHASE_KEYS = ("1", "2", "3", "4", "5")
 RECENT_SUBMISSIONS = 20
@@ -32,12 +35,12 @@ class PhaseRow:
     status: str | None
     phase: int | None
     hotspot: bool
-    sites_known: int
-    sites_assessed: int
+    sites_known: int | str
+    sites_assessed: int | str
     sites_by_phase: dict = field(default_factory=dict)
     population_by_phase: dict = field(default_factory=dict)
-    population_known: int = 0
-    population_assessed: int = 0
+    population_known: int | None = 0
+    population_assessed: int | None = 0
     sites_expired: int | str = 0  # assessed once, expired now: not in the figures (issue 12)
 
 
@@ -63,40 +66,41 @@ def _total(summaries: Sequence[dict]) -> dict:
 
 
 def phase_rows(session: Session, principal: Principal, language: str) -> tuple[list[PhaseRow], PhaseRow | None]:
-    """Admin 1 rows and the total over them. Exact counts where the person is an expert
-    or above in the operation, else suppressed as the area API does (domain.md §4.3)."""
+    """Admin 1 rows and the total over them, each as crisis_ct.projection.areas shows it to
+    this person: exact where they are an expert or above in the operation, else suppressed as
+    the area API does (domain.md §4.3), the total row included."""
     operation_ids = principal.operation_ids("viewer")
     if not operation_ids:
         return [], None
     areas = session.scalars(sa.select(AdminArea).where(AdminArea.operation_id.in_(operation_ids),
                                                        AdminArea.level == 1)
                             .order_by(AdminArea.operation_id, AdminArea.pcode)).all()
-    rows, exact_summaries = [], []
+    rows, exact_summaries, shown_summaries = [], [], []
     all_exact = True
     for area in areas:
-        risk = reads.area_risk(session, area, exact_counts=True)
+        risk = reads.area_risk(session, area)
         if risk is None:
             continue
-        exact = principal.has_role(area.operation_id, "expert")
-        all_exact = all_exact and exact
+        all_exact = all_exact and sees_site_level(principal, area.operation_id)
         exact_summaries.append(_summary_keys(risk))
-        shown = risk if exact else reads.suppress_small_counts(risk)
-        rows.append(PhaseRow(
-            pcode=area.pcode, name=area.name(language), operation=principal.operation_codes.get(area.operation_id, ""),
-            status=risk["status"], phase=risk["phase"], hotspot=bool(risk["hotspot"]),
-            sites_known=risk["sites_known"], sites_assessed=risk["sites_assessed"],
-            sites_by_phase=shown["sites_by_phase"], population_by_phase=shown["population_by_phase"],
-            population_known=shown["population_known"], population_assessed=shown["population_assessed"],
-            sites_expired=shown.get("sites_expired", 0)))
+        shown = area_projection.area(principal, area.operation_id, risk)
+        shown_summaries.append(shown)
+        rows.append(_row(shown, pcode=area.pcode, name=area.name(language),
+                         operation=principal.operation_codes.get(area.operation_id, "")))
     if not rows:
         return [], None
     total = _total(exact_summaries)
-    shown = total if all_exact else reads.suppress_small_counts(total)
-    return rows, PhaseRow(pcode=None, name="", operation="", status=None, phase=None, hotspot=False,
-                          sites_known=total["sites_known"], sites_assessed=total["sites_assessed"],
-                          sites_by_phase=shown["sites_by_phase"], population_by_phase=shown["population_by_phase"],
-                          population_known=shown["population_known"], population_assessed=shown["population_assessed"],
-                          sites_expired=shown["sites_expired"])
+    shown = total if all_exact else area_projection.total_for_partners(shown_summaries, total)
+    return rows, _row(shown, pcode=None, name="", operation="")
+
+
+def _row(shown: dict, *, pcode: str | None, name: str, operation: str) -> PhaseRow:
+    return PhaseRow(
+        pcode=pcode, name=name, operation=operation, status=shown.get("status"), phase=shown.get("phase"),
+        hotspot=bool(shown.get("hotspot")), sites_known=shown["sites_known"], sites_assessed=shown["sites_assessed"],
+        sites_by_phase=shown.get("sites_by_phase") or {}, population_by_phase=shown.get("population_by_phase") or {},
+        population_known=shown.get("population_known"), population_assessed=shown.get("population_assessed"),
+        sites_expired=shown.get("sites_expired") or 0)
 
 
 @dataclass(frozen=True)
@@ -109,18 +113,21 @@ class TaskCounts:
                    if s == status and (priority is None or p == priority))
 
 
-def task_counts(session: Session, operation_ids: Sequence[int], now: datetime) -> TaskCounts:
-    """Counted as the board lists them: a claim past its expiry counts as open."""
+def task_counts(session: Session, operation_ids: Sequence[int], now: datetime, *,
+                admin_level_only: Sequence[int] = ()) -> TaskCounts:
+    """Counted as the board lists them: a claim past its expiry counts as open, and of the
+    `admin_level_only` operations only the tasks their viewers see."""
     if not operation_ids:
         return TaskCounts({}, 0)
+    visible = partner_task_condition(admin_level_only) if admin_level_only else sa.true()
     lapsed = sa.and_(TASKS.c.status.in_(sorted(states.HELD_STATES)), sa.not_(held_condition(now)))
     status = sa.case((lapsed, states.OPEN), else_=TASKS.c.status).label("shown_status")
     rows = session.execute(sa.select(status, TASKS.c.priority, sa.func.count())
-                           .where(TASKS.c.operation_id.in_(list(operation_ids)))
+                           .where(TASKS.c.operation_id.in_(list(operation_ids)), visible)
                            .group_by(status, TASKS.c.priority)).all()
     # Overdue as crisis_ct.tasks.queries.task_json marks it: past due and not yet done.
     overdue = session.scalar(sa.select(sa.func.count()).select_from(TASKS).where(
-        TASKS.c.operation_id.in_(list(operation_ids)), TASKS.c.due_at < now,
+        TASKS.c.operation_id.in_(list(operation_ids)), visible, TASKS.c.due_at < now,
         TASKS.c.status.not_in(sorted({*states.FINAL_STATES, states.DONE}))))
     return TaskCounts({(s, p): n for s, p, n in rows}, overdue or 0)
 

@@ -9,8 +9,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import (Babel, format_date, format_datetime, format_decimal, format_percent,
                          lazy_gettext as _l)
 
-SUPPORTED_LANGUAGES = ("en", "fr")
-DEFAULT_LANGUAGE = "en"
+from crisis_ct.languages import DEFAULT_LANGUAGE, LANGUAGES as SUPPORTED_LANGUAGES
 SESSION_KEY = "lang"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 

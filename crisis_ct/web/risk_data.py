@@ -9,25 +9,30 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography import queries
 from crisis_ct.geography.models import Site
+from crisis_ct.projection import areas, sites
 
 # The list view never draws geometry: ask for the coarsest outline the API allows.
 _LIST_SIMPLIFY = 1.0
 
 
-def site_records(session: Session, operation_ids: Sequence[int]) -> list[dict]:
+def site_records(session: Session, principal: Principal, operation_ids: Sequence[int]) -> list[dict]:
     if not operation_ids:
         return []
-    collection = orjson.loads(queries.sites_feature_collection(session, operation_ids))
+    collection = orjson.loads(queries.sites_feature_collection(
+        session, operation_ids, visible_properties=lambda op: sites.visible_properties(principal, op)))
     return [feature["properties"] for feature in collection["features"]]
 
 
-def area_records(session: Session, operation_ids: Sequence[int], level: int, lang: str) -> list[dict]:
+def area_records(session: Session, principal: Principal, operation_ids: Sequence[int], level: int,
+                 lang: str) -> list[dict]:
     if not operation_ids:
         return []
     collection = orjson.loads(queries.admin_area_feature_collection(
-        session, operation_ids, level=level, lang=lang, simplify=_LIST_SIMPLIFY))
+        session, operation_ids, level=level, lang=lang, simplify=_LIST_SIMPLIFY,
+        project=lambda op, properties: areas.area(principal, op, properties)))
     return [feature["properties"] for feature in collection["features"]]
 
 

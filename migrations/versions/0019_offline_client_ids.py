@@ -3,7 +3,7 @@ client-generated id; the first request with an id is applied and its answer kept
 gets that answer back (crisis_ct.tasks.client_requests).
 
 Revision ID: 0019_offline_client_ids
-Revises: 0016_background_jobs
+Revises: 0018_notifications
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0019_offline_client_ids"
-down_revision = "0016_background_jobs"
+down_revision = "0018_notifications"
 branch_labels = None
 depends_on = None
 

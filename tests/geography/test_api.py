@@ -28,11 +28,12 @@ def two_operations(seed, database, tmp_path):
                                       ("A2", "Camp A2", "self_settled", 1.5, 3.5, 200, 40)])
     _load(database, tmp_path, "opb", [("B1", "Camp B1", "border_point", 0.5, 1.5, 50, 10)])
     return {"viewer_a": seed.member("viewer@a.org", "viewer", "opa"),
-            "viewer_b": seed.member("viewer@b.org", "viewer", "opb")}
+            "viewer_b": seed.member("viewer@b.org", "viewer", "opb"),
+            "expert_a": seed.member("expert@a.org", "expert", "opa")}
 
 
 def test_sites_geojson_carries_site_properties_and_pcodes(client, two_operations):
-    response = client.get("/api/v1/sites", headers=auth(two_operations["viewer_a"]))
+    response = client.get("/api/v1/sites", headers=auth(two_operations["expert_a"]))
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
     features = {f["properties"]["site_id"]: f for f in response.get_json()["features"]}
@@ -43,6 +44,15 @@ def test_sites_geojson_carries_site_properties_and_pcodes(client, two_operations
                                               "adm3_pcode")} == {
         "name": "Camp A2", "site_type": "self_settled", "population": 200,
         "adm1_pcode": "XZ02", "adm2_pcode": "XZ0202", "adm3_pcode": "XZ020202"}
+
+
+def test_a_viewer_gets_where_sites_are_and_nothing_of_their_risk_or_size(client, two_operations):
+    """domain.md §4.3: site-level results are for experts and coordinators."""
+    features = client.get("/api/v1/sites", headers=auth(two_operations["viewer_a"])).get_json()["features"]
+    a2 = next(f for f in features if f["properties"]["site_id"] == "A2")
+    assert a2["geometry"] == {"type": "Point", "coordinates": [3.5, 1.5]}
+    assert a2["properties"] == {"site_id": "A2", "name": "Camp A2", "site_type": "self_settled",
+                                "adm1_pcode": "XZ02", "adm2_pcode": "XZ0202", "adm3_pcode": "XZ020202"}
 
 
 def test_bbox_filters_sites(client, two_operations):

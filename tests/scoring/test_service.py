@@ -126,7 +126,7 @@ def test_viewers_see_small_counts_suppressed(client, world, database):
 def test_the_sites_geojson_carries_phase_confidence_and_recency(client, world, database):
     send(client, world, SubmissionMaker().make("S2", risk=0.5))
     drain(database)
-    features = client.get("/api/v1/sites", headers=auth(world.viewer)).get_json()["features"]
+    features = client.get("/api/v1/sites", headers=auth(world.expert)).get_json()["features"]
     by_id = {f["properties"]["site_id"]: f["properties"] for f in features}
     assert 1 <= by_id["S2"]["phase"] <= 5
     assert by_id["S2"]["recency"] in ("current", "ageing", "expired")

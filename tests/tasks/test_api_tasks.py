@@ -57,7 +57,7 @@ def test_near_within_km_and_expertise_returns_only_close_tasks_nearest_first(cli
 
 def test_near_sorts_by_distance_then_priority(client, world):
     # At S1, inside district XZ0101: S1's own task and the district's area tasks, all 0 km away.
-    items = client.get("/api/v1/tasks?near=0.6,0.5&within_km=1", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    items = client.get("/api/v1/tasks?near=0.6,0.5&within_km=1", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
     assert [(i["site_id"] or i["pcode"], i["priority"]) for i in items] == [
         ("S1", "P1"), ("XZ0101", "P2"), ("XZ0101", "P2"), ("XZ0101", "P3")]
     assert {i["distance_km"] for i in items} == {0.0}
@@ -66,13 +66,13 @@ def test_near_sorts_by_distance_then_priority(client, world):
 def test_near_finds_an_area_task_by_its_area(client, world):
     # 30 km north of S3 but inside its district XZ0102 (x 1..2): the district's tasks are there,
     # S3's own task (~33 km) is not.
-    items = client.get("/api/v1/tasks?near=1.5,0.8&within_km=20", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    items = client.get("/api/v1/tasks?near=1.5,0.8&within_km=20", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
     assert {(i["rule_id"], i["pcode"]) for i in items} == {("M01", "XZ0102"), ("M23", "XZ0102")}
     assert [site["site_id"] for site in items[0]["sites"]] == ["S3"]
 
 
 def test_list_filters_and_paging(client, world):
-    headers = auth(world["tokens"]["viewer"])
+    headers = auth(world["tokens"]["coordinator"])
     legal = client.get("/api/v1/tasks?expertise=LEGAL", headers=headers).get_json()
     assert [i["rule_id"] for i in legal["items"]] == ["M09"]
     page = client.get("/api/v1/tasks?limit=2&offset=1", headers=headers).get_json()
@@ -87,10 +87,10 @@ def test_list_filters_and_paging(client, world):
 
 
 def test_pcode_filter_matches_any_admin_level_of_the_site(client, world):
-    items = client.get("/api/v1/tasks?pcode=XZ0102", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    items = client.get("/api/v1/tasks?pcode=XZ0102", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
     assert {i["site_id"] or i["pcode"] for i in items} == {"S3", "XZ0102"}
     # An admin-3 code finds the district tasks that list one of its sites too.
-    items = client.get("/api/v1/tasks?pcode=XZ010201", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
+    items = client.get("/api/v1/tasks?pcode=XZ010201", headers=auth(world["tokens"]["coordinator"])).get_json()["items"]
     assert {i["site_id"] or i["pcode"] for i in items} == {"S3", "XZ0102"}
 
 
@@ -110,7 +110,7 @@ def test_an_area_task_lists_its_sites_and_can_be_claimed(client, world, database
 
 def test_task_json_shape(client, world):
     task_id = world["m05"]["S0"]
-    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"])).get_json()
     assert {"id", "rule_id", "title", "description", "sector", "priority", "status", "scope", "site_id",
             "site_name", "pcode", "expertise", "due_at", "overdue", "needs_review", "claim", "evidence",
             "score_id", "assessment_date", "created_at", "updated_at", "operation", "history"} <= set(body)
@@ -157,7 +157,7 @@ def test_full_life_writes_history_and_audit_for_every_step(client, world, databa
     for who, action in steps:
         response = _post(client, world, who, task_id, action, {"comment": f"{action} note"})
         assert response.status_code == 200, (action, response.get_json())
-    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"])).get_json()
     assert body["status"] == "verified"
     with database.session() as session:  # only evidence newer than this re-opens the rule there
         assert session.get(MitigationTask, task_id).closed_at is not None
@@ -231,10 +231,10 @@ def test_a_lapsed_claim_is_not_shown_as_held_and_can_be_claimed(client, world, d
     with database.session() as session:
         session.execute(sa.update(MitigationTask).where(MitigationTask.id == task_id)
                         .values(claim_expires_at=NOW - timedelta(minutes=1)))
-    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    body = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"])).get_json()
     assert (body["status"], body["claim"]) == ("open", None)
     assert _post(client, world, "expert", task_id, "renew").status_code == 409
-    open_ids = [i["id"] for i in client.get("/api/v1/tasks?status=open", headers=auth(world["tokens"]["viewer"]))
+    open_ids = [i["id"] for i in client.get("/api/v1/tasks?status=open", headers=auth(world["tokens"]["coordinator"]))
                 .get_json()["items"]]
     assert task_id in open_ids
     assert _post(client, world, "expert2", task_id, "claim").status_code == 200
@@ -264,7 +264,7 @@ def test_assign_needs_an_expert_of_the_operation(client, world):
 def test_comments_are_returned_as_typed_data_not_markup(client, world):
     task_id = world["m05"]["S0"]
     _post(client, world, "expert", task_id, "claim", {"comment": "<script>alert(1)</script>"})
-    response = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"]))
+    response = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"]))
     assert response.mimetype == "application/json"
     assert response.get_json()["history"][-1]["comment"] == "<script>alert(1)</script>"
 
@@ -274,7 +274,7 @@ def test_assign_release_and_cancel_are_in_history_and_audit(client, world, datab
     for who, action, body in [("coordinator", "assign", {"email": "cp@op1.org"}),
                               ("coordinator", "release", {}), ("coordinator", "cancel", {"comment": "duplicate"})]:
         assert _post(client, world, who, task_id, action, body).status_code == 200, action
-    history = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()["history"]
+    history = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["coordinator"])).get_json()["history"]
     assert [(h["action"], h["from_status"], h["to_status"]) for h in history[1:]] == [
         ("assigned", "open", "claimed"), ("released", "claimed", "open"), ("cancelled", "open", "cancelled")]
     with database.session() as session:
@@ -283,13 +283,15 @@ def test_assign_release_and_cancel_are_in_history_and_audit(client, world, datab
     assert {"task.assigned", "task.released", "task.cancelled"} <= audited
 
 
-def test_a_viewer_sees_that_a_task_is_held_and_until_when_but_not_by_whom(client, world):
+def test_a_viewer_sees_no_site_level_task(client, world):
+    """domain.md §4.3: site-level tasks are for experts and coordinators. Holders stay hidden
+    from viewers on the area tasks they do see (tests/test_projection.py)."""
     task_id = world["m05"]["S0"]
     assert _post(client, world, "expert", task_id, "claim").status_code == 200
-    as_viewer = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"])).get_json()
+    response = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["viewer"]))
+    assert response.status_code == 403
+    assert "cp@op1.org" not in response.get_data(as_text=True)
+    listed = client.get("/api/v1/tasks", headers=auth(world["tokens"]["viewer"])).get_json()
+    assert listed["total"] == 0 and listed["items"] == []
     as_expert = client.get(f"/api/v1/tasks/{task_id}", headers=auth(world["tokens"]["expert2"])).get_json()
     assert as_expert["claim"]["holder"]["display_name"] == "cp"
-    assert as_viewer["claim"]["holder"] is None
-    assert as_viewer["claim"]["expires_at"] == as_expert["claim"]["expires_at"]
-    listed = client.get("/api/v1/tasks?status=claimed", headers=auth(world["tokens"]["viewer"])).get_json()["items"]
-    assert [(item["id"], item["claim"]["holder"]) for item in listed] == [(task_id, None)]

@@ -105,6 +105,14 @@ def viewer(seed, operation, client):
 
 
 @pytest.fixture
+def expert(seed, operation, client):
+    """Signed in as an expert: site-level results (viewers see admin-level ones only)."""
+    seed.member("expert@example.org", "expert", operation)
+    sign_in(client, "expert@example.org")
+    return client
+
+
+@pytest.fixture
 def coordinator(seed, operation, client):
     seed.member("coord@example.org", "coordinator", operation)
     sign_in(client, "coord@example.org")
@@ -140,16 +148,17 @@ def scored(database, seed, tmp_path):
     return world
 
 
+def signed_in_client(app, email: str):
+    """A fresh test client signed in as that person."""
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
 @pytest.fixture
 def signed_in(app, scored):
     """signed_in('a@example.org') -> a test client signed in as that person."""
-
-    def make(email: str):
-        client = app.test_client()
-        sign_in(client, email)
-        return client
-
-    return make
+    return lambda email: signed_in_client(app, email)
 
 
 def site_task_id(database, site_code: str = "S1", expertise: str = "CT") -> int:

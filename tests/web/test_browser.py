@@ -42,6 +42,7 @@ def server(app, database, seed):
         load_demo(session, Actor.system("test"))
         session.scalar(sa.select(Site).where(Site.site_code == HOSTILE_SITE)).name = HOSTILE_NAME
     seed.member("viewer@example.org", "viewer", "demo")
+    seed.member("expert@example.org", "expert", "demo")
     seed.member("coord@example.org", "coordinator", "demo")
     with served(app) as base:
         yield base
@@ -104,7 +105,7 @@ def _shoot(page, name: str):
 def test_the_map_draws_sites_and_areas_and_asks_no_other_host(server, browser):
     context, page = _new_page(browser)
     recorder = Recorder(page)
-    _sign_in(page, server, "viewer@example.org")
+    _sign_in(page, server, "expert@example.org")
     _wait_for_map(page)
     markers = int(page.get_attribute("#risk-map", "data-site-markers"))
     areas = int(page.get_attribute("#risk-map", "data-area-features"))
@@ -115,9 +116,22 @@ def test_the_map_draws_sites_and_areas_and_asks_no_other_host(server, browser):
     context.close()
 
 
+def test_a_viewers_map_draws_admin_areas_and_asks_for_no_site(server, browser):
+    """Site phases are site-level results (domain.md §4.3): a viewer's map is of admin areas."""
+    context, page = _new_page(browser)
+    recorder = Recorder(page)
+    _sign_in(page, server, "viewer@example.org")
+    _wait_for_map(page)
+    assert int(page.get_attribute("#risk-map", "data-area-features")) > 0
+    assert int(page.get_attribute("#risk-map", "data-site-markers")) == 0
+    assert not [url for url in recorder.urls if "/api/v1/sites" in url]
+    _shoot(page, "map-viewer-desktop")
+    context.close()
+
+
 def test_the_phase_filter_redraws_fewer_markers(server, browser):
     context, page = _new_page(browser)
-    _sign_in(page, server, "viewer@example.org")
+    _sign_in(page, server, "expert@example.org")
     _wait_for_map(page)
     everything = int(page.get_attribute("#risk-map", "data-site-markers"))
     page.select_option("#f-phase", "4plus")
@@ -132,7 +146,7 @@ def test_a_site_popup_shows_a_hostile_name_as_text_and_links_to_its_explanation(
     context, page = _new_page(browser)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    _sign_in(page, server, "viewer@example.org")
+    _sign_in(page, server, "expert@example.org")
     _wait_for_map(page)
     # Canvas markers have no DOM element: find the marker through the test hook,
     # centre the map on it and click where it is drawn, as a person would.

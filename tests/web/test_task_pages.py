@@ -27,11 +27,12 @@ def test_someone_not_signed_in_is_sent_to_the_login(client, scored):
     assert response.headers["Location"].startswith("/login?next=/tasks")
 
 
-def test_a_viewer_sees_the_board_without_action_buttons(signed_in, database):
+def test_a_viewer_sees_the_board_without_site_tasks(signed_in, database):
+    """domain.md §4.3: site-level tasks are for experts and coordinators."""
     page = signed_in("viewer@example.org").get("/tasks").get_data(as_text=True)
     task_id = site_task_id(database)
-    assert f'data-task-id="{task_id}"' in page
-    assert "/claim" not in _board_card(page, task_id)
+    assert f'data-task-id="{task_id}"' not in page and "/claim" not in page
+    assert f'data-task-id="{task_id}"' in signed_in("b@example.org").get("/tasks").get_data(as_text=True)
 
 
 def test_an_expert_sees_a_claim_button_and_a_viewer_cannot_open_the_claim_form(signed_in, database):
@@ -143,7 +144,7 @@ def test_an_overdue_task_stands_out_by_class_icon_and_word(signed_in, database):
     task_id = site_task_id(database)
     with database.session() as session:
         session.get(MitigationTask, task_id).due_at = utcnow() - timedelta(days=2)
-    card = _board_card(signed_in("viewer@example.org").get("/tasks").get_data(as_text=True), task_id)
+    card = _board_card(signed_in("b@example.org").get("/tasks").get_data(as_text=True), task_id)
     assert " overdue" in card.split(">", 1)[0]
     assert "overdue-icon" in card and "Overdue" in card
 
@@ -152,7 +153,7 @@ def test_a_task_not_yet_due_is_not_marked_overdue(signed_in, database):
     task_id = site_task_id(database)
     with database.session() as session:
         session.get(MitigationTask, task_id).due_at = utcnow() + timedelta(days=2)
-    card = _board_card(signed_in("viewer@example.org").get("/tasks").get_data(as_text=True), task_id)
+    card = _board_card(signed_in("b@example.org").get("/tasks").get_data(as_text=True), task_id)
     assert "Overdue" not in card
 
 
@@ -168,19 +169,19 @@ def test_titles_and_labels_are_french_in_french(signed_in, database):
 
 
 def test_the_priority_filter_keeps_only_that_priority(signed_in):
-    page = signed_in("viewer@example.org").get("/tasks?priority=P3").get_data(as_text=True)
+    page = signed_in("b@example.org").get("/tasks?priority=P3").get_data(as_text=True)
     assert 'priority-P3' in page
     assert 'class="task-card priority-P1' not in page
 
 
 def test_one_status_past_the_last_page_shows_the_last_page(signed_in):
-    page = signed_in("viewer@example.org").get("/tasks?status=open&page=999").get_data(as_text=True)
+    page = signed_in("b@example.org").get("/tasks?status=open&page=999").get_data(as_text=True)
     assert 'data-status="open"' in page
     assert "No tasks." not in page
 
 
 def test_near_a_site_orders_by_distance_and_shows_it(signed_in):
-    page = signed_in("viewer@example.org").get("/tasks?near_site=S2&within_km=500").get_data(as_text=True)
+    page = signed_in("b@example.org").get("/tasks?near_site=S2&within_km=500").get_data(as_text=True)
     assert " km" in page
 
 
@@ -201,12 +202,12 @@ def test_a_claim_without_the_needed_expertise_says_who_can_help(signed_in, seed,
     assert _status(database, task_id) == "open"
 
 
-def test_a_viewer_sees_a_held_task_without_the_holders_name(signed_in, database):
+def test_a_viewer_cannot_open_a_held_site_task(signed_in, database):
     task_id = site_task_id(database)
     post_action(signed_in("a@example.org"), task_id, "claim")
-    viewer_card = _board_card(signed_in("viewer@example.org").get("/tasks").get_data(as_text=True), task_id)
+    viewer_page = signed_in("viewer@example.org").get(f"/tasks/{task_id}")
     coordinator_page = signed_in("coord@example.org").get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert 'class="task-holder">an expert' in viewer_card
+    assert viewer_page.status_code == 403 and "a@example.org" not in viewer_page.get_data(as_text=True)
     assert 'class="task-holder">a <' in coordinator_page
 
 

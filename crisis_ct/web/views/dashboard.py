@@ -10,6 +10,8 @@ from crisis_ct.kobo.access import app_access
 from crisis_ct.kobo.ingest import QUARANTINED
 from crisis_ct.kobo.models import QuarantinedSubmission
 from crisis_ct.kobo.operations import pending_quarantine
+from crisis_ct.projection.audience import split_by_audience
+from crisis_ct.projection.submissions import sees_submissions
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web import dashboard_data
@@ -30,8 +32,11 @@ def dashboard():
     session = db_session()
     rows, total = dashboard_data.phase_rows(session, principal, page_language())
     mitigation, _ = catalogues()
-    counts = dashboard_data.task_counts(session, principal.operation_ids("viewer"), utcnow())
-    coordinator_ops = principal.operation_ids("coordinator")
+    operation_ids = principal.operation_ids("viewer")
+    counts = dashboard_data.task_counts(session, operation_ids, utcnow(),
+                                        admin_level_only=split_by_audience(principal, operation_ids)[1])
+    # Interviews and the quarantine: only where crisis_ct.projection.submissions shows them.
+    coordinator_ops = [op for op in operation_ids if sees_submissions(principal, op)]
     context = {"rows": rows, "total": total, "counts": counts, "priorities": list(mitigation.priorities),
                "statuses": FILTER_STATUSES, "is_coordinator": bool(coordinator_ops)}
     if coordinator_ops:

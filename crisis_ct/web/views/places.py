@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from flask import abort, render_template
 
 from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.projection import areas as area_projection
+from crisis_ct.projection.audience import sees_site_level
 from crisis_ct.scoring import reads
 from crisis_ct.scoring.service import catalogue
 from crisis_ct.tasks import queries
@@ -83,9 +85,11 @@ def _child_areas(area: AdminArea) -> list[dict]:
         AdminArea.level == area.level + 1).order_by(AdminArea.pcode)).all()
     properties = reads.area_map_properties(session, [child.id for child in children])
     language = page_language()
+    principal = page_principal()
     return [{"pcode": child.pcode, "name": child.name(language),
-             **{key: (properties.get(child.id) or {}).get(key) for key in ("phase", "status", "hotspot")}}
-            for child in children]
+             **{key: shown.get(key) for key in ("phase", "status", "hotspot")}}
+            for child in children
+            for shown in [area_projection.area(principal, child.operation_id, properties.get(child.id) or {})]]
 
 
 def _parent(area: AdminArea) -> AdminArea | None:
@@ -100,8 +104,10 @@ def _parent(area: AdminArea) -> AdminArea | None:
 def area_page(pcode: str):
     principal = page_principal()
     area = _find_area(pcode)
-    exact = principal.has_role(area.operation_id, "expert")
-    risk = reads.area_risk(db_session(), area, exact_counts=exact)
+    exact = sees_site_level(principal, area.operation_id)
+    risk = reads.area_risk(db_session(), area)
+    if risk is not None:
+        risk = area_projection.area(principal, area.operation_id, risk)
     child_level = area.level + 1 if area.level + 1 in ADMIN_LEVELS else None
     return render_template("area.html", area=area, name=area.name(page_language()), risk=risk, exact=exact,
                            children=_child_areas(area) if child_level else [], child_level=child_level,

@@ -5,6 +5,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
 from crisis_ct.geography.models import SITE_TYPES
+from crisis_ct.projection.audience import sees_site_level_anywhere
 from crisis_ct.web import risk_data
 from crisis_ct.web.access import page_principal, page_requires
 from crisis_ct.web.blueprint import blueprint
@@ -31,10 +32,12 @@ def _filter_choices() -> dict:
     }
 
 
-def _map_config(site_total: int) -> dict:
-    """Everything map.js needs, as data (read from a JSON script element, never inline JS)."""
+def _map_config(site_total: int, *, with_sites: bool) -> dict:
+    """Everything map.js needs, as data (read from a JSON script element, never inline JS).
+    `with_sites`: whether the person sees site-level results anywhere; a viewer's map shows
+    admin areas only (domain.md §4.3), so it asks for no sites."""
     return {
-        "sitesUrl": url_for("geography.list_sites"),
+        "sitesUrl": url_for("geography.list_sites") if with_sites else None,
         "areasUrl": url_for("geography.list_admin_areas"),
         # Explanation pages (part 2 of the web UI): /sites/<site_id>, /areas/<pcode>.
         "siteUrl": request.script_root + "/sites/",
@@ -77,10 +80,11 @@ def index():
 @page_requires("viewer")
 def map_page():
     principal = page_principal()
-    site_total = risk_data.site_count(db_session(), principal.operation_ids("viewer"))
+    with_sites = sees_site_level_anywhere(principal)
+    site_total = risk_data.site_count(db_session(), principal.operation_ids("expert")) if with_sites else 0
     filters = _filters()
-    return render_template("map.html", filters=filters, choices=_filter_choices(),
-                           map_config=_map_config(site_total), site_total=site_total)
+    return render_template("map.html", filters=filters, choices=_filter_choices(), with_sites=with_sites,
+                           map_config=_map_config(site_total, with_sites=with_sites), site_total=site_total)
 
 
 @blueprint.get("/map/list")
@@ -89,12 +93,16 @@ def map_list():
     principal = page_principal()
     filters = _filters()
     operation_ids = principal.operation_ids("viewer")
-    show = "areas" if request.args.get("show") == "areas" else "sites"
+    with_sites = sees_site_level_anywhere(principal)
+    # Viewers see admin-level results only (domain.md §4.3): their list is of admin areas.
+    show = "areas" if request.args.get("show") == "areas" or not with_sites else "sites"
     if show == "areas":
-        records = risk_data.area_records(db_session(), operation_ids, filters.level, str(get_locale() or "en"))
+        records = risk_data.area_records(db_session(), principal, operation_ids, filters.level,
+                                         str(get_locale() or "en"))
         page = paginate(filter_areas(records, filters), request.args.get("page", 1), LIST_PAGE_SIZE)
     else:
-        records = risk_data.site_records(db_session(), operation_ids)
+        # Only the operations whose site-level results the person sees.
+        records = risk_data.site_records(db_session(), principal, principal.operation_ids("expert"))
         page = paginate(filter_sites(records, filters), request.args.get("page", 1), LIST_PAGE_SIZE)
     return render_template("map_list.html", filters=filters, choices=_filter_choices(), show=show,
-                           page=page, total_known=len(records))
+                           page=page, total_known=len(records), with_sites=with_sites)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from crisis_ct.projection.audience import sees_site_level, split_by_audience
 from crisis_ct.schemas import DB_INT_MAX
 from crisis_ct.tasks import queries
 from crisis_ct.tasks.api import claim_hours
@@ -77,7 +78,8 @@ def tasks():
         "tasks.html", filters=filters, sections=sections, page=page, now=now,
         choices={"statuses": FILTER_STATUSES, "priorities": list(mitigation.priorities),
                  "expertise": list(mitigation.expertise), "languages": LANGUAGE_CHOICES,
-                 "sites": task_data.site_choices(session, operation_ids)},
+                 # "Near this site" finds site tasks, which only experts and above see.
+                 "sites": task_data.site_choices(session, split_by_audience(principal, operation_ids)[0])},
         near_site_unknown=bool(filters.near_site) and location is None)
 
 
@@ -93,17 +95,22 @@ def _page_number() -> int:
 
 def _list(session, operation_ids, query_filters, now, limit: int, offset: int):
     mitigation, _ = catalogues()
-    total, items = queries.list_tasks(session, operation_ids, query_filters, priorities=list(mitigation.priorities),
-                                      now=now, limit=limit, offset=offset)
     principal = page_principal()
+    _, admin_level_only = split_by_audience(principal, operation_ids)
+    total, items = queries.list_tasks(session, operation_ids, query_filters, priorities=list(mitigation.priorities),
+                                      now=now, limit=limit, offset=offset, admin_level_only=admin_level_only)
     return total, [queries.as_seen_by(principal, item) for item in items]
 
 
 def _visible_task(task_id: int) -> MitigationTask:
-    """Another operation's task is a 404, as in the API: nothing leaks."""
+    """Another operation's task is a 404, as in the API: nothing leaks; a task a viewer may
+    not see (site-level, or of an area with too few assessed sites) is the 403 page."""
     task = db_session().get(MitigationTask, task_id)
-    if task is None or not page_principal().has_role(task.operation_id, "viewer"):
+    principal = page_principal()
+    if task is None or not principal.has_role(task.operation_id, "viewer"):
         abort(404)
+    if not sees_site_level(principal, task.operation_id) and not queries.partner_may_see(db_session(), task):
+        abort(403)
     return task
 
 
@@ -144,7 +151,8 @@ def _role_for(task: MitigationTask, action: str) -> str:
 def task_action_form(task_id: int, action: str):
     task = _visible_task(task_id)
     _role_for(task, action)
-    item = queries.one_task_json(db_session(), task.id, now=utcnow(), with_history=False)
+    item = queries.as_seen_by(page_principal(), queries.one_task_json(db_session(), task.id, now=utcnow(),
+                                                                      with_history=False))
     experts = task_data.experts_of_operation(db_session(), task.operation_id) if action == "assign" else []
     return render_template("task_action.html", task=item, action=action, experts=experts,
                            max_comment=MAX_COMMENT_LENGTH, back=_back_url(task.id), now=utcnow())

@@ -195,6 +195,8 @@
   }
 
   function loadSites() {
+    // A viewer's map shows admin areas only (no site-level results, domain.md §4.3).
+    if (!config.sitesUrl) return Promise.resolve();
     var params = {};
     if (config.fetchByBbox) {
       var b = map.getBounds().pad(0.2);

@@ -224,7 +224,7 @@
     var phase = el("span", "phase-badge phase-" + (facts.phase || "none"),
                    facts.phase ? facts.phase + " · " + (S.phases[facts.phase] || "") : S.not_assessed);
     head.appendChild(phase);
-    var parts = [S.site_types[facts.type] || facts.type];
+    var parts = [S.site_types[facts.site_type] || facts.site_type];
     if (facts.households) { parts.push(fmt(S.households, { count: facts.households })); }
     if (facts.confidence) { parts.push(S.confidence_label + " " + (S.confidence[facts.confidence] || facts.confidence)); }
     if (facts.recency) { parts.push(S.recency[facts.recency] || facts.recency); }
