@@ -26,10 +26,8 @@ def _sign_in(page, base: str, lab: Lab) -> None:
     page.wait_for_url(f"{base}/map*")
 
 
-def _one_load(context, base: str, markers: int = N_SITES) -> tuple[float, dict[str, int]]:
-    """Seconds from navigation to `markers` drawn markers, and body bytes by URL, with an
-    empty cache (a fresh page in a context whose cache was never filled for these assets)."""
-    page = context.new_page()
+def record_body_sizes(page) -> dict[str, int]:
+    """Body bytes by URL of every response the page gets from now on (filled as they come)."""
     sizes: dict[str, int] = {}
 
     def on_response(response):
@@ -39,6 +37,14 @@ def _one_load(context, base: str, markers: int = N_SITES) -> tuple[float, dict[s
             sizes[response.url] = 0
 
     page.on("response", on_response)
+    return sizes
+
+
+def _one_load(context, base: str, markers: int = N_SITES) -> tuple[float, dict[str, int]]:
+    """Seconds from navigation to `markers` drawn markers, and body bytes by URL, with an
+    empty cache (a fresh page in a context whose cache was never filled for these assets)."""
+    page = context.new_page()
+    sizes = record_body_sizes(page)
     started = time.perf_counter()
     page.goto(f"{base}/map")
     # A selector, not wait_for_function: the page's CSP forbids the eval that the latter uses.

@@ -22,8 +22,8 @@ if str(REPO_ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
-from bench import (bench_cli, bench_drain, bench_exports, bench_ingest, bench_map, bench_scale, bench_scoring,  # noqa: E402
-                   bench_sites, bench_tasks, bench_webhook)
+from bench import (bench_cli, bench_drain, bench_exports, bench_ingest, bench_map, bench_my, bench_scale,  # noqa: E402
+                   bench_scoring, bench_sites, bench_tasks, bench_webhook)
 from bench.lab import Lab  # noqa: E402
 from bench.measure import Figure, skipped  # noqa: E402
 
@@ -38,6 +38,7 @@ BENCHMARKS = {
     "stream": bench_ingest.streaming_import,
     "tasks": bench_tasks.tasks,
     "map": bench_map.map_page,
+    "my": bench_my.my_page,
     "drain": bench_drain.webhook_during_drain,
     "exports": bench_exports.exports,
 }

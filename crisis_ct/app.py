@@ -10,14 +10,15 @@ from crisis_ct.geography import queries as geography_queries
 from crisis_ct.geography.api import blueprint as geography_api
 from crisis_ct.kobo.api import blueprint as kobo_api
 from crisis_ct.notifications.api import blueprint as notifications_api
-from crisis_ct.reports.api import blueprint as reports_api
 from crisis_ct.referral.api import blueprint as referral_api
+from crisis_ct.reports.api import blueprint as reports_api
 from crisis_ct.scoring.api import blueprint as scoring_api
 from crisis_ct.scoring.reads import area_map_properties, site_risk_columns
 from crisis_ct.tasks.api import blueprint as tasks_api
+from crisis_ct.tasks.my_api import blueprint as my_tasks_api
 
-API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api, notifications_api, exports_api, reports_api,
-                  referral_api)
+API_BLUEPRINTS = (geography_api, kobo_api, scoring_api, tasks_api, my_tasks_api, notifications_api, exports_api,
+                  reports_api, referral_api)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -17,10 +17,10 @@ from crisis_ct.accounts.principal import Principal
 from crisis_ct.db import committed_retrying_once
 from crisis_ct.errors import ApiError
 from crisis_ct.projection.audience import sees_site_level, split_by_audience
-from crisis_ct.tasks import claims, queries, task_sites
+from crisis_ct.tasks import claims, client_requests, queries, task_sites
 from crisis_ct.tasks.claims import Acting, TaskActionError
 from crisis_ct.tasks.models import MitigationTask
-from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, TasksQuery
+from crisis_ct.tasks.schemas import COMMENT_HELP, AssignBody, CommentBody, NoteBody, TasksQuery
 from crisis_ct.tasks.service import catalogues
 from crisis_ct.timeutil import utcnow
 from crisis_ct.web_db import db_session, on_warm_up
@@ -95,22 +95,57 @@ def renew_task(body=None, task_id: int = 0):
 
 @blueprint.post("/<int:task_id>/progress")
 @requires("expert")
-@blueprint.arguments(CommentBody, required=False)
-@blueprint.response(200, description="The task, in progress")
+@blueprint.arguments(NoteBody, required=False)
+@blueprint.response(200, description="The task, in progress (with client_id: applied once per id)")
 def progress_task(body=None, task_id: int = 0):
-    principal, task, now = _expert_context(task_id)
-    return _run(lambda who: claims.progress(db_session(), task, who, now=now, comment=_comment(body)),
-                _acting(principal, "expert"), task, now)
+    return _noted(require_principal(), task_id, "progress", body)
 
 
 @blueprint.post("/<int:task_id>/complete")
 @requires("expert")
-@blueprint.arguments(CommentBody, required=False)
-@blueprint.response(200, description="The task, done and awaiting verification")
+@blueprint.arguments(NoteBody, required=False)
+@blueprint.response(200, description="The task, done and awaiting verification (with client_id: applied once)")
 def complete_task(body=None, task_id: int = 0):
-    principal, task, now = _expert_context(task_id)
-    return _run(lambda who: claims.complete(db_session(), task, who, now=now, comment=_comment(body)),
-                _acting(principal, "expert"), task, now)
+    return _noted(require_principal(), task_id, "complete", body)
+
+
+_NOTE_STEPS = {"progress": claims.progress, "complete": claims.complete}
+
+
+def _noted(principal: Principal, task_id: int, action: str, body):
+    applied = apply_note(principal, task_id, action, comment=_comment(body), client_id=(body or {}).get("client_id"))
+    response = jsonify(applied.body)
+    if applied.repeated:
+        response.headers[REPEAT_HEADER] = "true"
+    return response
+
+
+REPEAT_HEADER = "X-Client-Id-Repeat"
+
+
+def apply_note(principal: Principal, task_id: int, action: str, *, comment: str | None,
+               client_id=None) -> client_requests.Applied:
+    """A progress note or completion by the task's holder; with `client_id`, applied once per
+    id (crisis_ct.tasks.client_requests). Raises ApiError (404, 403, 409 with the reason);
+    the /my page's sync calls it too."""
+    principal, task, now = _expert_context(task_id, principal)
+    session, who = db_session(), _acting(principal, "expert")
+
+    def step() -> dict:
+        _NOTE_STEPS[action](session, task, who, now=now, comment=comment)
+        return queries.one_task_json(session, task.id, now=now, with_history=False, task=task)
+
+    def work() -> client_requests.Applied:
+        if client_id is None:
+            return client_requests.Applied(step(), repeated=False)
+        return client_requests.apply_once(session, client_id=client_id, user_id=principal.user_id,
+                                          task_id=task.id, action=action, now=now, run=step)
+    try:
+        applied = committed_retrying_once(session, work)
+    except TaskActionError as exc:
+        session.rollback()
+        raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
+    return applied
 
 
 @blueprint.post("/<int:task_id>/release")
@@ -189,8 +224,8 @@ def _visible_task(principal: Principal, task_id: int) -> MitigationTask:
     return task
 
 
-def _expert_context(task_id: int):
-    principal = require_principal()
+def _expert_context(task_id: int, principal: Principal | None = None):
+    principal = principal or require_principal()
     task = _visible_task(principal, task_id)
     if not principal.has_role(task.operation_id, "expert"):
         raise ApiError(403, "forbidden", "Only experts of this task's operation may do this.")

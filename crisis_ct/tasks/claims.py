@@ -23,7 +23,7 @@ from crisis_ct.accounts.models import User
 from crisis_ct.db import is_postgres
 from crisis_ct.pg_text import array_literal
 from crisis_ct.tasks import claim_postgres, history, states
-from crisis_ct.tasks.models import MitigationTask
+from crisis_ct.tasks.models import MitigationTask, TaskHistory
 
 TASKS = MitigationTask.__table__
 EXPIRY_ACTOR = Actor.system("claim-expiry")
@@ -105,6 +105,13 @@ def _step(session: Session, task: MitigationTask, action: str, who: Acting, *, n
         transition = states.apply(task.status, action, role=who.role, is_holder=is_holder)
     except states.ActionNotAllowed as exc:
         if who.role in states.ACTION_ROLES.get(action, ()):
+            lapsed_at = own_claim_lapsed_at(session, task, who.user_id, now)
+            if lapsed_at is not None:
+                error = _conflict(session, task, now, f"Your claim on this task expired at {lapsed_at.isoformat()}, "
+                                                      f"so you cannot {action} it. Nothing was stored; claim the "
+                                                      "task again to send it.", "claim_expired")
+                error.details["claim_expired_at"] = lapsed_at.isoformat()
+                raise error from exc
             raise _conflict(session, task, now, f"You do not hold this task, so you cannot {action} it.",
                             "not_holder") from exc
         raise TaskRefused(str(exc)) from exc
@@ -122,6 +129,26 @@ def _step(session: Session, task: MitigationTask, action: str, who: Acting, *, n
     history.write(session, who.actor, task, transition.recorded_as, from_status=from_status,
                   to_status=transition.to_state, at=now, comment=comment, details=details)
     return task
+
+
+def own_claim_lapsed_at(session: Session, task: MitigationTask, user_id: int | None,
+                        now: datetime) -> datetime | None:
+    """When this person's claim on the task lapsed, if their claim is what ended last: still
+    on the row past its expiry, or released by the expiry job with nobody holding it since.
+    A note written offline meets this when it arrives; the refusal then says why."""
+    if user_id is None:
+        return None
+    if task.claimed_by_user_id == user_id and task.claim_expires_at is not None and task.claim_expires_at < now:
+        return task.claim_expires_at
+    if task.claimed_by_user_id is not None:
+        return None
+    last = session.execute(sa.select(TaskHistory.action, TaskHistory.at, TaskHistory.details)
+                           .where(TaskHistory.task_id == task.id)
+                           .order_by(TaskHistory.at.desc(), TaskHistory.id.desc()).limit(1)).first()
+    if last is not None and last.action == states.RECORDED_AS["expire"] \
+            and (last.details or {}).get("previous_holder_user_id") == user_id:
+        return last.at
+    return None
 
 
 def _update_and_reload(session: Session, task: MitigationTask, statement: sa.Update) -> bool:

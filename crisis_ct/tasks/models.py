@@ -161,3 +161,19 @@ class TaskHistory(Base):
     to_status: Mapped[str] = mapped_column(sa.String(16))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class AppliedClientRequest(Base):
+    """A progress note or completion sent with a client-generated id (the /my page makes one
+    per note written, online or offline), applied once: a resend of the same id is answered
+    with `response`, the task JSON the first request returned, and changes nothing.
+    Keyed per user, so one person's ids can never collide with another's."""
+
+    __tablename__ = "applied_client_requests"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # a UUID, lower case
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("mitigation_tasks.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(16))
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    response: Mapped[dict | None] = mapped_column(JSONType)

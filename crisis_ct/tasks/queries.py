@@ -19,7 +19,7 @@ from crisis_ct.scoring.reads import indicator_domain as domain_of
 from crisis_ct.spatial import spatial_sql
 from crisis_ct.tasks import states, task_sites
 from crisis_ct.tasks.history import CREATED_EVENT
-from crisis_ct.tasks.claims import is_held
+from crisis_ct.tasks.claims import held_condition, is_held
 from crisis_ct.tasks.models import MitigationRuleText, MitigationTask, TaskHistory
 
 TASK = MitigationTask
@@ -36,6 +36,8 @@ class TaskFilters:
     near: tuple[float, float] | None = None  # lon, lat
     within_km: float | None = None
     needs_review: bool | None = None
+    any_expertise: tuple[str, ...] = ()  # tasks needing any of these tags (someone's profile)
+    held_by: int | None = None  # tasks this user holds now (an unexpired claim)
 
 
 def _priority_order(priorities: Sequence[str]) -> sa.ColumnElement[int]:
@@ -63,6 +65,11 @@ def list_tasks(session: Session, operation_ids: Sequence[int], filters: TaskFilt
         query = query.where(TASK.priority == filters.priority)
     if filters.expertise:
         query = query.where(TASK.expertise_tags.like(f"% {filters.expertise.upper()} %"))
+    if filters.any_expertise:
+        query = query.where(sa.or_(*(TASK.expertise_tags.contains(f" {tag} ", autoescape=True)
+                                   for tag in filters.any_expertise)))
+    if filters.held_by is not None:
+        query = query.where(TASK.claimed_by_user_id == filters.held_by, held_condition(now))
     if filters.languages:
         query = query.where(TASK.operation_id.in_(_operations_using(session, operation_ids, filters.languages)))
     # Which sites an area task lists is site level: partners' area tasks are not found through it.

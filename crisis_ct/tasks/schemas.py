@@ -50,7 +50,19 @@ class CommentBody(Schema):
                             metadata={"description": COMMENT_HELP})
 
 
+class NoteBody(CommentBody):
+    client_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": (
+        "A UUID the client made for this note. The first request with it is applied; a resend "
+        "(the answer was lost, the phone was offline) gets the first answer back and changes nothing.")})
+
+
 class AssignBody(CommentBody):
     email = fields.Email(required=True)
     expires_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=24 * 90),
                                    metadata={"description": "Claim length; default: the priority's claim hours"})
+
+
+class MyTasksQuery(Schema):
+    near = LonLatField(metadata={"description": "LON,LAT where you are: nearby open tasks nearest first"})
+    within_km = fields.Float(validate=validate.Range(min=0, max=20000),
+                             metadata={"description": "With near: how far to look (default 50 km)"})

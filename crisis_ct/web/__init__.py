@@ -31,8 +31,8 @@ def init_app(app: Flask) -> None:
     from crisis_ct.web.security import init_security
     from crisis_ct.web.static_assets import init_static_assets
     # Importing the view modules registers their routes on the blueprint.
-    from crisis_ct.web.views import (admin, auth, dashboard, invitation, notifications, operations,  # noqa: F401
-                                     people, places, referral, reports, risk_map, tasks)
+    from crisis_ct.web.views import (admin, auth, dashboard, invitation, my, notifications,  # noqa: F401
+                                     operations, people, places, referral, reports, risk_map, tasks)
 
     init_i18n(app)
     init_labels(app)

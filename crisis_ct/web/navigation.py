@@ -21,6 +21,7 @@ class NavLink:
 # After "Map" (always shown). Tasks and Dashboard are built in part 2 under these endpoints.
 NAV_LINKS = (
     NavLink("web.tasks", _l("Tasks"), "viewer"),
+    NavLink("web.my_page", _l("My tasks"), "expert"),
     NavLink("web.dashboard", _l("Dashboard"), "viewer"),
     NavLink("web.service_providers", _l("Referral directory"), "expert"),
     NavLink("web.people_list", _l("People"), "coordinator"),
