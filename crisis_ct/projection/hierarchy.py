@@ -139,14 +139,26 @@ def _narrow_children(tree: Tree, bounds: dict, node) -> bool:
 
 
 def pinned(tree: Tree, labels: Mapping[str | None, Label]) -> list[str | None]:
-    """The "<3" counts that only one value fits."""
+    """The small counts (1–2, whether shown as "<3" or not shown) that only one value fits."""
     found = intervals(tree, labels)
-    return [node for node in tree.order if labels.get(node) == SMALL and found[node][0] == found[node][1]]
+    return [node for node in tree.order
+            if (labels.get(node) == SMALL or (labels.get(node) is None and 0 < tree.value[node] < 3))
+            and found[node][0] == found[node][1]]
 
 
 def suppress(tree: Tree) -> dict[str | None, Label]:
-    """Each count as partners see it: 1–2 as "<3", others exact or "suppressed"."""
-    labels: dict[str | None, Label] = {node: small_count(tree.value[node]) for node in tree.order}
+    """Each count as partners see it: 1–2 as "<3", others exact or "suppressed", and nothing
+    below a "<3": two "<3" under a "<3" could only be 1 each, and a sub-area of a "<3" holds
+    at most 2 anyway (a rule on what is shown, so not showing tells nothing more)."""
+    labels: dict[str | None, Label] = {}
+    under_small: set = set()
+    for node in tree.order:  # parents first
+        up = ROOT if node is ROOT else tree.parent[node]
+        if node is not ROOT and (labels[up] == SMALL or up in under_small):
+            under_small.add(node)
+            labels[node] = None
+        else:
+            labels[node] = small_count(tree.value[node])
     while True:
         stuck = pinned(tree, labels)
         if not stuck:
@@ -177,13 +189,16 @@ def _hide_down(tree: Tree, labels: dict, node) -> None:
 
 def _free(tree: Tree, labels: dict, node) -> None:
     """Hide what gives the pinned count `node` room: its own chain down, then the largest shown
-    sibling (with its chain down) at the nearest level up that has one, else that level's
-    parent."""
+    sibling that can move the other way (with its chain down) at the nearest level up that
+    has one, else that level's parent."""
     _hide_down(tree, labels, node)
+    # A 1 can only be 2 if a sibling can be one less: a "suppressed" 3 cannot.
+    least = 4 if tree.value[node] == 1 else 3
     current = node
     while current is not ROOT:
         up = tree.parent[current]
-        siblings = [s for s in tree.children.get(up, ()) if s != current and _shown(labels, s)]
+        siblings = [s for s in tree.children.get(up, ())
+                    if s != current and _shown(labels, s) and tree.value[s] >= least]
         if siblings:
             chosen = max(siblings, key=lambda s: (tree.value[s], str(s)))
             labels[chosen] = COMPLEMENT
