@@ -52,6 +52,8 @@ def site_counts(areas: Iterable[tuple[str, str | None, Mapping | None]]) -> Site
 def total_site_counts(per_operation: Sequence[Mapping[str, int | str | None]]) -> dict:
     """The operations' totals added up (a person may see several): only where every one of
     them is shown, else not shown — a rule on what is shown, so it tells nothing more."""
+    if len(per_operation) == 1:
+        return dict(per_operation[0])
     return {key: (sum(values) if all(isinstance(v, int) for v in values) else None)
             for key in SITE_COUNT_KEYS for values in [[total.get(key) for total in per_operation]]}
 

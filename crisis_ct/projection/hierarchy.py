@@ -148,13 +148,15 @@ def pinned(tree: Tree, labels: Mapping[str | None, Label]) -> list[str | None]:
 
 def suppress(tree: Tree) -> dict[str | None, Label]:
     """Each count as partners see it: 1–2 as "<3", others exact or "suppressed", and nothing
-    below a "<3": two "<3" under a "<3" could only be 1 each, and a sub-area of a "<3" holds
-    at most 2 anyway (a rule on what is shown, so not showing tells nothing more)."""
+    below a "<3" with several sub-areas: two "<3" under a "<3" could only be 1 each, and a
+    sub-area of a "<3" holds at most 2 anyway (a rule on what is shown and on the public
+    list of areas, so not showing tells nothing more)."""
     labels: dict[str | None, Label] = {}
     under_small: set = set()
     for node in tree.order:  # parents first
         up = ROOT if node is ROOT else tree.parent[node]
-        if node is not ROOT and (labels[up] == SMALL or up in under_small):
+        # An only sub-area may say what its parent says: the number of sub-areas is public.
+        if node is not ROOT and (up in under_small or (labels[up] == SMALL and len(tree.children[up]) > 1)):
             under_small.add(node)
             labels[node] = None
         else:
