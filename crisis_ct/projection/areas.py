@@ -64,7 +64,8 @@ def area(principal: Principal, operation_id: int, summary: Mapping,
     `counts_of(operation_id)`: `site_counts` of the operation, asked only for partners."""
     if sees_site_level(principal, operation_id):
         return dict(summary)
-    return for_partners(summary, site_counts=counts_of(operation_id).get(summary.get("pcode"), {}))
+    pcode = summary.get("pcode")  # without one, no count: None is the operation's total
+    return for_partners(summary, site_counts=counts_of(operation_id).get(pcode, {}) if pcode is not None else {})
 
 
 def for_partners(summary: Mapping, *, site_counts: Mapping[str, int | str | None],
