@@ -8,6 +8,7 @@ from crisis_ct.accounts.auth import requires, require_principal, scoped_operatio
 from crisis_ct.geography import queries
 from crisis_ct.geography.schemas import AdminAreasQuery, SitesQuery
 from crisis_ct.projection import areas, sites
+from crisis_ct.scoring.reads import partner_counts_reader
 from crisis_ct.web_db import db_session
 
 blueprint = Blueprint("geography", __name__, url_prefix="/api/v1", description="Sites and admin areas")
@@ -38,7 +39,8 @@ def list_admin_areas(operation=None, level=None, bbox=None, lang="en", simplify=
     """Viewers get small counts suppressed (crisis_ct.projection.areas)."""
     principal = require_principal()
     operation_ids = scoped_operation_ids(principal, operation)
+    counts_of = partner_counts_reader(db_session())
     body = queries.admin_area_feature_collection(
         db_session(), operation_ids, level=level, bbox=bbox, lang=lang, simplify=simplify,
-        project=lambda operation_id, properties: areas.area(principal, operation_id, properties))
+        project=lambda operation_id, properties: areas.area(principal, operation_id, properties, counts_of))
     return Response(body, mimetype=GEOJSON)

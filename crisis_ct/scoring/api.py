@@ -70,7 +70,7 @@ def area_risk(pcode: str, operation=None):
     risk = reads.area_risk(db_session(), area)
     if risk is None:
         raise ApiError(404, "not_assessed", f"Admin area '{pcode}' has not been scored yet.")
-    return jsonify(areas.area(principal, area.operation_id, risk))
+    return jsonify(areas.area(principal, area.operation_id, risk, reads.partner_counts_reader(db_session())))
 
 
 @blueprint.get("/indicators")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.products import DISCLAIMER
+from crisis_ct.projection import areas as area_projection
 from crisis_ct.projection import sites as site_projection
 from crisis_ct.scoring.models import AdminAreaRiskScore, SiteRiskScore
 from crisis_ct.scoring.rules import age_confidence, recency_of
@@ -59,6 +60,35 @@ def area_map_properties(session: Session, area_ids: list[int]) -> dict[int, dict
         sa.select(AdminAreaRiskScore.admin_area_id, AdminAreaRiskScore.summary)
         .where(AdminAreaRiskScore.is_current, AdminAreaRiskScore.admin_area_id.in_(area_ids))).all()
     return {area_id: dict(summary) for area_id, summary in rows}
+
+
+_PARTNER_COUNTS: dict[int, tuple[tuple, area_projection.SiteCounts]] = {}
+
+
+def partner_site_counts(session: Session, operation_id: int) -> area_projection.SiteCounts:
+    """The site counts partners see in every area of the operation (crisis_ct.projection.areas.
+    site_counts), decided over all its areas at once and kept until an area or a score changes
+    (a map of 10,000 areas asks for it with every request)."""
+    areas, scores = AdminArea.__table__, AdminAreaRiskScore.__table__
+    state = (str(session.get_bind().url), *session.execute(sa.select(sa.func.count(), sa.func.max(areas.c.id), sa.func.max(areas.c.updated_at))
+                              .where(areas.c.operation_id == operation_id)).one(),
+             *session.execute(sa.select(sa.func.count(), sa.func.max(scores.c.id))
+                              .where(scores.c.operation_id == operation_id, scores.c.is_current)).one())
+    cached = _PARTNER_COUNTS.get(operation_id)
+    if cached and cached[0] == state:
+        return cached[1]
+    rows = session.execute(
+        sa.select(areas.c.pcode, areas.c.parent_pcode, scores.c.summary)
+        .select_from(areas.outerjoin(scores, sa.and_(scores.c.admin_area_id == areas.c.id, scores.c.is_current)))
+        .where(areas.c.operation_id == operation_id)).all()
+    shown = area_projection.site_counts((pcode, parent, summary) for pcode, parent, summary in rows)
+    _PARTNER_COUNTS[operation_id] = (state, shown)
+    return shown
+
+
+def partner_counts_reader(session: Session):
+    """`partner_site_counts` for crisis_ct.projection.areas.area's `counts_of`."""
+    return lambda operation_id: partner_site_counts(session, operation_id)
 
 
 def site_risk(session: Session, site: Site) -> dict | None:

@@ -77,20 +77,31 @@ def phase_rows(session: Session, principal: Principal, language: str) -> tuple[l
                             .order_by(AdminArea.operation_id, AdminArea.pcode)).all()
     rows, exact_summaries, shown_summaries = [], [], []
     all_exact = True
+    exact_by_operation: dict[int, Counter] = {}
+    counts_of = reads.partner_counts_reader(session)
     for area in areas:
         risk = reads.area_risk(session, area)
         if risk is None:
             continue
         all_exact = all_exact and sees_site_level(principal, area.operation_id)
         exact_summaries.append(_summary_keys(risk))
-        shown = area_projection.area(principal, area.operation_id, risk)
+        own = exact_by_operation.setdefault(area.operation_id, Counter())
+        own.update({key: risk.get(key) or 0 for key in area_projection.SITE_COUNT_KEYS})
+        shown = area_projection.area(principal, area.operation_id, risk, counts_of)
         shown_summaries.append(shown)
         rows.append(_row(shown, pcode=area.pcode, name=area.name(language),
                          operation=principal.operation_codes.get(area.operation_id, "")))
     if not rows:
         return [], None
     total = _total(exact_summaries)
-    shown = total if all_exact else area_projection.total_for_partners(shown_summaries, total)
+    if all_exact:
+        shown = total
+    else:
+        # Each operation's total as its partners see it (exact where this person sees site level).
+        per_operation = [exact_by_operation[op] if sees_site_level(principal, op) else counts_of(op).get(None, {})
+                         for op in exact_by_operation]
+        shown = area_projection.total_for_partners(shown_summaries, total,
+                                                   area_projection.total_site_counts(per_operation))
     return rows, _row(shown, pcode=None, name="", operation="")
 
 

@@ -13,6 +13,7 @@ from crisis_ct.accounts.principal import Principal
 from crisis_ct.geography import queries
 from crisis_ct.geography.models import Site
 from crisis_ct.projection import areas, sites
+from crisis_ct.scoring.reads import partner_counts_reader
 
 # The list view never draws geometry: ask for the coarsest outline the API allows.
 _LIST_SIMPLIFY = 1.0
@@ -30,9 +31,10 @@ def area_records(session: Session, principal: Principal, operation_ids: Sequence
                  lang: str) -> list[dict]:
     if not operation_ids:
         return []
+    counts_of = partner_counts_reader(session)
     collection = orjson.loads(queries.admin_area_feature_collection(
         session, operation_ids, level=level, lang=lang, simplify=_LIST_SIMPLIFY,
-        project=lambda op, properties: areas.area(principal, op, properties)))
+        project=lambda op, properties: areas.area(principal, op, properties, counts_of)))
     return [feature["properties"] for feature in collection["features"]]
 
 

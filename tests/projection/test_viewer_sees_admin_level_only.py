@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from crisis_ct.projection import areas as area_projection, hierarchy
 from crisis_ct.projection.tasks import SYSTEM_ACTORS
 from crisis_ct.scoring.service import catalogue
 from crisis_ct.web.task_board import ACTIONS
@@ -195,7 +196,8 @@ def test_the_viewer_still_gets_the_admin_level_picture(projection_world, signed_
     viewer = signed_in_as(VIEWER)
     four = viewer.get("/api/v1/admin-areas/XZ010101/risk").get_json()
     one = viewer.get("/api/v1/admin-areas/XZ010102/risk").get_json()
-    assert four["sites_assessed"] == 4 and four["status"] == "classified" and four["phase"] in (1, 2, 3, 4, 5)
+    # Its 4 is "suppressed": its district shows 5 beside the other sub-area's "<3" (see below).
+    assert four["sites_assessed"] == COMPLEMENT and four["status"] == "classified" and four["phase"] in (1, 2, 3, 4, 5)
     assert one["sites_assessed"] == SMALL and one["phase"] is None and one["sites_by_phase"] is None
     # The map's GeoJSON says the same as the area endpoint (it said 1 site at 100 % beside "<3").
     features = viewer.get("/api/v1/admin-areas?level=3").get_json()["features"]
@@ -235,3 +237,29 @@ def test_a_viewer_learns_nothing_of_the_sites_an_area_task_lists(projection_worl
         listed_for_coordinator = coordinator.get(f"/api/v1/tasks?{query}").get_json()["items"]
         assert any(item["scope"] == "admin_area" for item in listed_for_coordinator), query
         assert viewer.get(f"/api/v1/tasks?{query}").get_json()["items"] == [], query
+
+
+def test_a_district_minus_one_sub_area_does_not_give_the_other_away(projection_world, signed_in_as):
+    """Issue 12, across levels: district XZ0101 has 5 assessed sites, its sub-areas 4 and 1.
+    Shown as 5, 4 and "<3", the "<3" is 5 - 4 = 1. Whatever levels and boxes a viewer asks
+    for, the counts come from one decision over the whole hierarchy, and an attacker adding up
+    every level at once pins no "<3" down."""
+    viewer, coordinator = signed_in_as(VIEWER), signed_in_as(COORDINATOR)
+    exact = {f["properties"]["pcode"]: f["properties"]
+             for f in coordinator.get("/api/v1/admin-areas").get_json()["features"]}
+    assert [exact[p]["sites_assessed"] for p in ("XZ0101", "XZ010101", "XZ010102")] == [5, 4, 1]
+    seen: dict[str, dict] = {}
+    for query in ("", "?level=1", "?level=2", "?level=3", "?bbox=0,0,1,1", "?bbox=1.2,0.2,1.8,0.8"):
+        for feature in viewer.get(f"/api/v1/admin-areas{query}").get_json()["features"]:
+            properties = feature["properties"]
+            earlier = seen.setdefault(properties["pcode"], properties)
+            assert all(earlier.get(k) == properties.get(k) for k in area_projection.SITE_COUNT_KEYS), query
+    assert seen["XZ010102"]["sites_assessed"] == SMALL
+    assert not (isinstance(seen["XZ0101"]["sites_assessed"], int) and isinstance(seen["XZ010101"]["sites_assessed"], int))
+    for key in area_projection.SITE_COUNT_KEYS:
+        tree = hierarchy.Tree.build((pcode, props.get("parent_pcode"), props.get(key) or 0)
+                                    for pcode, props in exact.items())
+        labels = {pcode: props.get(key) for pcode, props in seen.items()}
+        labels[hierarchy.ROOT] = None  # the dashboard's total: at most what the hierarchy allows
+        assert all(label not in (1, 2) for label in labels.values()), key
+        assert hierarchy.pinned(tree, labels) == [], (key, labels)

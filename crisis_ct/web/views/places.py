@@ -91,7 +91,9 @@ def _child_areas(area: AdminArea) -> list[dict]:
     return [{"pcode": child.pcode, "name": child.name(language),
              **{key: shown.get(key) for key in ("phase", "status", "hotspot")}}
             for child in children
-            for shown in [area_projection.area(principal, child.operation_id, properties.get(child.id) or {})]]
+            for shown in [area_projection.area(principal, child.operation_id,
+                                               {**(properties.get(child.id) or {}), "pcode": child.pcode},
+                                               reads.partner_counts_reader(session))]]
 
 
 def _parent(area: AdminArea) -> AdminArea | None:
@@ -109,7 +111,7 @@ def area_page(pcode: str):
     exact = sees_site_level(principal, area.operation_id)
     risk = reads.area_risk(db_session(), area)
     if risk is not None:
-        risk = area_projection.area(principal, area.operation_id, risk)
+        risk = area_projection.area(principal, area.operation_id, risk, reads.partner_counts_reader(db_session()))
     child_level = area.level + 1 if area.level + 1 in ADMIN_LEVELS else None
     return render_template("area.html", area=area, name=area.name(page_language()), risk=risk, exact=exact,
                            children=_child_areas(area) if child_level else [], child_level=child_level,
