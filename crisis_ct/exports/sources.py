@@ -23,7 +23,7 @@ from crisis_ct.projection import sites as site_projection
 from crisis_ct.projection import submissions as submission_projection
 from crisis_ct.projection.audience import split_by_audience
 from crisis_ct.scoring.models import AdminAreaRiskScore
-from crisis_ct.scoring.reads import site_risk_columns
+from crisis_ct.scoring.reads import partner_counts_reader, site_risk_columns
 from crisis_ct.scoring.service import catalogue as indicator_catalogue
 from crisis_ct.spatial import BBox, spatial_sql
 from crisis_ct.tasks import queries as task_queries
@@ -146,13 +146,14 @@ def area_rows(session: Session, principal: Principal | None, operation_ids: Sequ
         query = query.where(table.c.level.in_(public_projection.PUBLIC_LEVELS))
     if bbox:
         query = query.where(spatial_sql(session).bbox_filter(table, bbox))
+    counts_of = partner_counts_reader(session)
     for row in session.execute(query.execution_options(yield_per=BATCH)):
         summary = {"pcode": row.pcode, "level": row.level, "name_en": row.name_en, "name_fr": row.name_fr,
                    "parent_pcode": row.parent_pcode, "valid_on": _iso(row.valid_on), **(row.summary or {})}
         if row.summary is not None:
             summary["computed_at"] = _iso(row.computed_at)
-        shown = (public_projection.area(summary) if public
-                 else area_projection.area(principal, row.operation_id, summary))
+        shown = (public_projection.area(summary, counts_of(row.operation_id).get(row.pcode, {})) if public
+                 else area_projection.area(principal, row.operation_id, summary, counts_of))
         if shown is None:
             continue
         flat = {**shown, "operation": row.operation, **index.admin_columns(row.pcode, lang)}

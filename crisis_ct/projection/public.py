@@ -25,9 +25,11 @@ def shows_area(level: int | None) -> bool:
     return level in PUBLIC_LEVELS
 
 
-def area(summary: Mapping) -> dict | None:
-    """The area as the public may see it; None for an area below admin 2."""
+def area(summary: Mapping, site_counts: Mapping) -> dict | None:
+    """The area as the public may see it; None for an area below admin 2. `site_counts`: the
+    area's counts as partners see them (areas.site_counts, decided over the operation's whole
+    hierarchy: the public sees fewer levels, so nothing more can be worked out from them)."""
     if not shows_area(summary.get("level")):
         return None
-    partner = areas.for_partners(summary)
+    partner = areas.for_partners(summary, site_counts=site_counts)
     return {key: partner.get(key) for key in PUBLIC_KEYS if key in partner}

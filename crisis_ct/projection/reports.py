@@ -19,8 +19,9 @@ from crisis_ct.projection.audience import sees_site_level
 
 
 def area_phase(principal: Principal, operation_id: int, level: int, computation: Mapping) -> int | None:
-    """The phase of one computation of an area (phase, status, sites_assessed) as shown."""
-    return areas.area(principal, operation_id, {"level": level, **computation}).get("phase")
+    """The phase of one computation of an area (phase, status, sites_assessed) as shown: only
+    its phase is read, so no site counts are asked for."""
+    return areas.area(principal, operation_id, {"level": level, **computation}, lambda _operation: {}).get("phase")
 
 
 def sees_site_warnings(principal: Principal, operation_id: int) -> bool:

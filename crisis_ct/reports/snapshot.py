@@ -27,7 +27,7 @@ from crisis_ct.reports.history import as_of, phase_change
 from crisis_ct.reports.scope import AreaRef, Scope
 from crisis_ct.reports.warnings import early_warning_for
 from crisis_ct.scoring.catalogue import DOMAINS
-from crisis_ct.scoring.reads import area_map_properties, indicator_domain
+from crisis_ct.scoring.reads import area_map_properties, indicator_domain, partner_counts_reader
 from crisis_ct.scoring.rules import recency_of
 from crisis_ct.scoring.service import catalogue
 from crisis_ct.spatial import spatial_sql
@@ -88,8 +88,11 @@ def _area_lines(session: Session, principal: Principal, scope: Scope, now: datet
     summaries = area_map_properties(session, scope.area_ids)
     histories = reads.area_histories(session, scope, [now - timedelta(days=days) for days in CHANGE_DAYS])
     lines = {}
+    counts_of = partner_counts_reader(session)
     for area in scope.areas:
-        shown = area_projection.area(principal, operation_id, {"level": area.level, **summaries.get(area.id, {})})
+        shown = area_projection.area(principal, operation_id,
+                                     {"level": area.level, "pcode": area.pcode, **summaries.get(area.id, {})},
+                                     counts_of)
         phase_then, change = {}, {}
         for days in CHANGE_DAYS:
             then = as_of(histories.get(area.id, []), now - timedelta(days=days))
@@ -226,7 +229,8 @@ def build_snapshot(session: Session, principal: Principal, scope: Scope, all_are
     headline = None
     if scope.area is not None:
         headline = area_projection.area(principal, operation_id, {
-            "level": scope.area.level, **area_map_properties(session, [scope.area.id]).get(scope.area.id, {})})
+            "level": scope.area.level, "pcode": scope.area.pcode,
+            **area_map_properties(session, [scope.area.id]).get(scope.area.id, {})}, partner_counts_reader(session))
     sites = reads.current_sites(session, scope)
     domains, indicators = _drivers(principal, operation_id, sites, now.date(), language)
     return Snapshot(
