@@ -289,7 +289,8 @@
     var contact = [];
     if (provider.focal_point_role) { contact.push(el("span", "focal-point", provider.focal_point_role)); }
     if (provider.office_phone) {
-      contact.push(link("tel:" + provider.office_phone.replace(/[^+0-9]/g, ""), provider.office_phone, "provider-phone"));
+      var dial = "tel:" + provider.office_phone.replace(/[^+0-9]/g, "");
+      contact.push(link(dial, provider.office_phone, "provider-phone"));
     }
     if (provider.office_email) {
       contact.push(link("mailto:" + provider.office_email, provider.office_email, "provider-email"));
