@@ -16,6 +16,7 @@ from crisis_ct.referral.directory import ProviderView, list_providers
 from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.tasks import states
 from crisis_ct.tasks.models import MitigationTask, TaskSite
+from crisis_ct.tasks.service import catalogues
 
 
 def as_coverage(view: ProviderView) -> Coverage:
@@ -107,15 +108,36 @@ def task_place(session: Session, task: MitigationTask) -> tuple[frozenset[str], 
     return coverage.area_chain(area.pcode, _parents(session, [task.operation_id])), list(sites)
 
 
+def sites_centre(session: Session, sites: list[Site]) -> tuple[float | None, float | None]:
+    """The mean point of the sites that have one, in one query; (None, None) without any."""
+    if not sites:
+        return None, None
+    lon, lat = session.execute(sa.select(sa.func.avg(sa.func.ST_X(Site.geom)), sa.func.avg(sa.func.ST_Y(Site.geom)))
+                               .where(Site.id.in_([site.id for site in sites]))).one()
+    return (None, None) if lon is None else (float(lon), float(lat))
+
+
+def rule_service_types(rule_id: str) -> tuple[str, ...]:
+    """The service types a mitigation rule's tasks need (forms/mitigation_rules.yaml)."""
+    rule = catalogues()[0].rule(rule_id)
+    return rule.service_types if rule is not None else ()
+
+
+def task_providers(session: Session, task: MitigationTask, service_types: tuple[str, ...],
+                   place: tuple[frozenset[str], list[Site]] | None = None) -> list[Listed]:
+    """Providers of `service_types` covering the task's place, nearest to its sites first
+    (`place`: task_place's answer when the caller has it already)."""
+    if not service_types:
+        return []
+    chain, sites = place or task_place(session, task)
+    return providers_for(session, task.operation_id, chain, service_types, *sites_centre(session, sites))
+
+
 def task_referral(session: Session, task: MitigationTask, service_types: tuple[str, ...]) -> dict:
     """What the task page shows: providers of the types the task's rule needs covering its
     place (nearest to its sites first), and the listed sites flagged for awareness and access."""
-    chain, sites = task_place(session, task)
-    points = [site_point(session, site) for site in sites]
-    points = [(lon, lat) for lon, lat in points if lon is not None]
-    lon = sum(p[0] for p in points) / len(points) if points else None
-    lat = sum(p[1] for p in points) / len(points) if points else None
-    listed = providers_for(session, task.operation_id, chain, service_types, lon, lat)
+    chain, sites = place = task_place(session, task)
+    listed = task_providers(session, task, service_types, place)
     flagged = []
     if task.rule_id in coverage.AWARENESS_RULES and sites:
         answers = referral_answers(session, [site.id for site in sites])

@@ -28,8 +28,7 @@ from crisis_ct.tasks.service import catalogues
 HELD_LIMIT = 100  # MAX_ACTIVE_CLAIMS is far below this
 NEARBY_LIMIT = 20
 DEFAULT_WITHIN_KM = 50.0
-# Free for the referral module (referral issue): the referral contacts of the tasks shown, as
-# [{"task_id", ...contact fields}]. Left an empty list here; crisis_ct.referral fills it.
+# The referral contacts of the tasks shown: [{"task_id", "providers": [...]}] (crisis_ct.referral.contacts).
 REFERRAL_CONTACTS_KEY = "referral_contacts"
 
 
@@ -42,7 +41,8 @@ def my_tasks(session: Session, principal: Principal, *, now: datetime, near: tup
       of their languages; nearest first within `within_km` of `near` (LON, LAT) when given,
       else by priority and due date.
     - `sites`: site_key(operation code, site code) -> key facts, for every site the tasks above are about.
-    - `referral_contacts`: [] (extension point for crisis_ct.referral, see REFERRAL_CONTACTS_KEY).
+    - `referral_contacts`: for the tasks above whose rule needs a service, the directory's
+      providers covering the task's place, nearest first (crisis_ct.referral.contacts).
     """
     operation_ids = principal.operation_ids("expert")
     priorities = list(catalogues()[0].priorities)
@@ -68,8 +68,17 @@ def my_tasks(session: Session, principal: Principal, *, now: datetime, near: tup
         "held": held,
         "nearby": nearby,
         "sites": site_key_facts(session, principal, operation_ids, _site_codes([*held, *nearby])),
-        REFERRAL_CONTACTS_KEY: [],
+        REFERRAL_CONTACTS_KEY: _referral_contacts(session, principal, [*held, *nearby]),
     }
+
+
+def _referral_contacts(session: Session, principal: Principal, tasks: list[dict]) -> list[dict]:
+    # crisis_ct.referral is built on crisis_ct.tasks (it reads the task models and the rules'
+    # service types), so it is imported when called, not at the top: crisis_ct.tasks stays
+    # importable without it and the two packages have no import cycle (as crisis_ct.demo does).
+    from crisis_ct.referral.contacts import task_contacts
+
+    return task_contacts(session, principal, tasks)
 
 
 def site_key(operation_code: str, site_code: str) -> str:

@@ -93,6 +93,12 @@ def page_strings(priorities) -> dict:
         "hours": _("%(n)s h"),
         "days": _("%(n)s d"),
         "sites_count": _("%(n)s sites"),
+        "where_to_refer": _("Where to refer"),
+        "no_referral": _("No provider in the referral directory covers this place for these services."),
+        "languages_label": _("Languages:"),
+        "requirements_label": _("Referral requirements:"),
+        "last_verified": _("Last verified on"),
+        "never_verified": _("never verified"),
         # Refusals by the server's error code; others show the server's own message.
         "errors": {
             "claim_expired": _("Your claim on this task expired before this arrived. Claim the task again, "

@@ -17,16 +17,11 @@ from crisis_ct.tasks.service import catalogues
 from crisis_ct.tasks.states import FINAL_STATES
 
 
-def _rule_types(rule_id: str) -> tuple[str, ...]:
-    rule = catalogues()[0].rule(rule_id)
-    return rule.service_types if rule is not None else ()
-
-
 def site_referral(session: Session, site: Site, tasks: list[dict]) -> dict:
     """Providers of the types the site's open tasks need, covering it, nearest first; and the
     awareness flag (SVC_REFERRAL = no while case management covers the site)."""
     needed = tuple(dict.fromkeys(code for task in tasks if task.get("status") not in FINAL_STATES
-                                 for code in _rule_types(task["rule_id"])))
+                                 for code in places.rule_service_types(task["rule_id"])))
     lon, lat = places.site_point(session, site)
     chain = coverage.place_chain(site.adm1_pcode, site.adm2_pcode, site.adm3_pcode)
     return {"providers": places.providers_for(session, site.operation_id, chain, needed, lon, lat),
@@ -38,7 +33,7 @@ def task_referral(session: Session, principal: Principal, task: MitigationTask) 
     """None for whoever may not read the directory in the task's operation (viewers)."""
     if not principal.has_role(task.operation_id, "expert"):
         return None
-    return places.task_referral(session, task, _rule_types(task.rule_id))
+    return places.task_referral(session, task, places.rule_service_types(task.rule_id))
 
 
 def dashboard_referral(session: Session, principal: Principal, language: str, today: date) -> dict:

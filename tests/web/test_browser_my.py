@@ -71,6 +71,24 @@ def _progress_comments(database, task_id: int) -> list[str]:
             TaskHistory.task_id == task_id, TaskHistory.action == "progressed")))
 
 
+def _where_to_refer_shown_offline(page) -> None:
+    """A task's referral contacts from the kept data show under it, phone and email as links."""
+    kept = page.evaluate("() => caches.open('crisis-ct-my-data').then(c => c.match('/my/data.json'))"
+                         ".then(r => r.json()).then(d => d.referral_contacts)")
+    entry = next(entry for entry in kept if entry["providers"])  # the demo directory covers some task shown
+    provider = entry["providers"][0]
+    box = page.locator(f".my-card[data-task-id='{entry['task_id']}'] details.my-referral")
+    assert box.count() == 1 and not box.locator(".my-provider").first.is_visible()  # folded until asked
+    box.locator("summary").click()
+    first = box.locator(".my-provider").first
+    assert first.locator(".provider-organisation").inner_text() == provider["organisation"]
+    if provider["office_phone"]:
+        assert first.locator("a.provider-phone").get_attribute("href").startswith("tel:+")
+    if provider["office_email"]:
+        assert first.locator("a.provider-email").get_attribute("href") == f"mailto:{provider['office_email']}"
+    assert box.locator(".my-provider").count() == len(entry["providers"])
+
+
 def test_offline_after_one_visit_a_note_written_offline_is_stored_once(expert, browser, database):
     context, page = _new_page(browser, viewport=PHONE)
     dialogs = []
@@ -85,6 +103,7 @@ def test_offline_after_one_visit_a_note_written_offline_is_stored_once(expert, b
     assert "Claim expires in" in held.locator(".my-countdown").inner_text()
     assert held.locator("button.action-renew").is_disabled()
     assert page.is_visible("#my-network")
+    _where_to_refer_shown_offline(page)
     _write_note(page, task_id, HOSTILE_NOTE)
     queued = page.locator("#my-outbox .my-note.pending")
     queued.wait_for()
@@ -153,6 +172,7 @@ def test_french_offline_page_and_refusal(expert, browser, database):
     status = page.inner_text("#my-status")
     assert "Hors ligne" in status and "Données" in status
     assert "Le réseau est nécessaire" in page.inner_text("#my-network")
+    assert page.locator("details.my-referral summary").first.inner_text().startswith("Où orienter")
     refused = _note_refused_after_expiry(context, page, database, task_id, "Note hors ligne")
     assert "Votre réservation de cette tâche a expiré" in refused.locator(".note-error").inner_text()
     assert refused.locator(".note-text").inner_text() == "Note hors ligne"

@@ -1,5 +1,5 @@
 """/my through the test client, on both backends: who may open it, its data document (held
-tasks with their expiry, open tasks that fit, site facts, the referral extension point), notes
+tasks with their expiry, open tasks that fit, site facts, the referral contacts), notes
 sent from the page applied once per id, the service worker and the page's weight."""
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import uuid
 
 import sqlalchemy as sa
 
-from crisis_ct.tasks.models import TaskHistory
+from crisis_ct.accounts.principal import Principal
+from crisis_ct.referral.contacts import MAX_PROVIDERS_PER_TASK, task_contacts
+from crisis_ct.referral.places import rule_service_types
+from crisis_ct.tasks.models import MitigationTask, TaskHistory
 from crisis_ct.web.my_page import SHELL_ASSETS
 from crisis_ct.web.static_assets import STATIC_DIR
 from tests.conftest import auth
+from tests.referral.conftest import CASE_MANAGER, NEAR_CLINIC, OTHER_PROVINCE, add_providers
 from tests.web.conftest import ALL_EXPERTISE, post_action, site_task_id
 
 PAGE_BUDGET_BYTES = 150 * 1024
@@ -50,7 +54,7 @@ def test_the_data_lists_my_claims_with_their_expiry_and_open_tasks_that_fit(sign
     facts = data["sites"][f"{held['operation']}:S1"]
     assert facts["phase"] >= 1 and set(facts["domain_phases"]) <= set("VRESC")
     assert "indicators" not in facts and "explanation" not in facts
-    assert data["referral_contacts"] == []
+    assert all(entry["providers"] == [] for entry in data["referral_contacts"])  # an empty directory
     assert data["csrf_token"]
     # Another expert sees the claimed task neither as theirs nor as open.
     other = _data(signed_in("b@example.org"))
@@ -78,6 +82,53 @@ def test_the_api_gives_the_same_document_to_a_token(client, seed, scored):
     assert set(body) == {"generated_at", "user", "near", "held", "nearby", "sites", "referral_contacts"}
     viewer = seed.member("v2@example.org", "viewer", "op1")
     assert client.get("/api/v1/my", headers=auth(viewer)).status_code == 403
+
+
+CONTACT_FIELDS = {"organisation", "service_types", "service_point_name", "distance_km", "languages",
+                  "opening_hours", "focal_point_role", "office_phone", "office_email", "referral_requirements",
+                  "last_verified_on"}
+PROTECTION = {"child_protection", "ct_case_management"}
+
+
+def test_each_task_lists_the_providers_covering_its_place_for_the_services_its_rule_needs(signed_in, database):
+    with database.session() as session:
+        operation_id = session.scalar(sa.select(MitigationTask.operation_id).limit(1))
+    add_providers(database, operation_id, CASE_MANAGER, NEAR_CLINIC, OTHER_PROVINCE)
+    expert = signed_in("a@example.org")
+    task_id = site_task_id(database)
+    post_action(expert, task_id, "claim")
+    data = _data(expert)
+    tasks = {task["id"]: task for task in [*data["held"], *data["nearby"]]}
+    contacts = {entry["task_id"]: entry["providers"] for entry in data["referral_contacts"]}
+    # One entry per task shown whose rule needs a service, and only those.
+    assert set(contacts) == {task_id for task_id, task in tasks.items() if rule_service_types(task["rule_id"])}
+    needing = [task_id for task_id, task in tasks.items()
+               if task["site_id"] == "S1" and PROTECTION & set(rule_service_types(task["rule_id"]))]
+    assert needing, "the scored world has a task at S1 needing child protection or CT case management"
+    for needing_id in needing:
+        providers = contacts[needing_id]
+        organisations = [provider["organisation"] for provider in providers]
+        # Covering S1 (province XZ01, district XZ0101), never the other province's; nearest first.
+        assert "Alliance CT" in organisations and "Far Away" not in organisations
+        assert all(set(provider) == CONTACT_FIELDS for provider in providers)  # institutional fields only
+        distances = [provider["distance_km"] for provider in providers if provider["distance_km"] is not None]
+        assert distances == sorted(distances) and len(providers) <= MAX_PROVIDERS_PER_TASK
+        wanted = set(rule_service_types(tasks[needing_id]["rule_id"]))
+        assert all({kind["code"] for kind in provider["service_types"]} <= wanted for provider in providers)
+    alliance = next(provider for provider in contacts[needing[0]] if provider["organisation"] == "Alliance CT")
+    assert alliance["office_phone"] == "+999 555 0101" and alliance["office_email"] == "ct@alliance.example.org"
+    assert alliance["focal_point_role"] == "CT focal point" and alliance["languages"] == ["fr"]
+    assert alliance["service_point_name"] == "Bureau Alpha" and alliance["distance_km"] > 0
+    labels = {kind["code"]: kind["label"] for kind in alliance["service_types"]}
+    assert all(label["en"] and label["fr"] for label in labels.values())
+    with database.session() as session:
+        viewer = Principal(user_id=0, email="v@example.org", display_name="V", roles={operation_id: "viewer"})
+        expert_principal = Principal(user_id=0, email="e@example.org", display_name="E",
+                                     roles={operation_id: "expert"})
+        shown = [tasks[needing_id] for needing_id in needing]
+        # Whoever may not read the directory in the task's operation gets no contacts at all.
+        assert task_contacts(session, viewer, shown) == []
+        assert [entry["task_id"] for entry in task_contacts(session, expert_principal, shown)] == needing
 
 
 def test_a_note_from_the_page_is_applied_once_and_needs_the_csrf_header(signed_in, database):

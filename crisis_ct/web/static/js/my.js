@@ -241,6 +241,72 @@
     return box;
   }
 
+  // Where to refer: the directory's providers for the task's services, nearest first, kept
+  // offline with the rest of the data. Phone and email are links; every text is textContent.
+  function referralList(task) {
+    var entries = (state.data && state.data.referral_contacts) || [];
+    var entry = entries.filter(function (item) { return item.task_id === task.id; })[0];
+    if (!entry) { return null; }
+    var box = el("details", "my-referral");
+    box.id = "refer-" + task.id;
+    box.appendChild(el("summary", null, S.where_to_refer + " (" + entry.providers.length + ")"));
+    if (!entry.providers.length) {
+      box.appendChild(el("p", "hint", S.no_referral));
+      return box;
+    }
+    var list = el("ul", "my-providers");
+    entry.providers.forEach(function (provider) { list.appendChild(providerItem(provider)); });
+    box.appendChild(list);
+    return box;
+  }
+
+  function link(href, text, className) {
+    var a = el("a", className, text);
+    a.href = href;
+    return a;
+  }
+
+  function joined(parent, parts) {
+    parts.forEach(function (part, index) {
+      if (index) { parent.appendChild(document.createTextNode(" · ")); }
+      parent.appendChild(typeof part === "string" ? document.createTextNode(part) : part);
+    });
+    return parent;
+  }
+
+  function providerItem(provider) {
+    var li = el("li", "my-provider");
+    li.appendChild(el("strong", "provider-organisation", provider.organisation));
+    var kinds = (provider.service_types || []).map(function (kind) { return inLanguage(kind.label) || kind.code; });
+    if (kinds.length) { li.appendChild(el("p", "provider-types", kinds.join(" · "))); }
+    var place = [];
+    if (provider.service_point_name) { place.push(provider.service_point_name); }
+    if (provider.distance_km !== undefined && provider.distance_km !== null) {
+      place.push(fmt(S.km, { km: provider.distance_km }));
+    }
+    if (provider.opening_hours) { place.push(provider.opening_hours); }
+    if (place.length) { li.appendChild(el("p", "service-point", place.join(" · "))); }
+    var contact = [];
+    if (provider.focal_point_role) { contact.push(el("span", "focal-point", provider.focal_point_role)); }
+    if (provider.office_phone) {
+      var dial = "tel:" + provider.office_phone.replace(/[^+0-9]/g, "");
+      contact.push(link(dial, provider.office_phone, "provider-phone"));
+    }
+    if (provider.office_email) {
+      contact.push(link("mailto:" + provider.office_email, provider.office_email, "provider-email"));
+    }
+    if (contact.length) { li.appendChild(joined(el("p", "provider-contact"), contact)); }
+    if (provider.languages && provider.languages.length) {
+      li.appendChild(el("p", "provider-languages", S.languages_label + " " + provider.languages.join(", ")));
+    }
+    if (provider.referral_requirements) {
+      li.appendChild(el("p", "requirements", S.requirements_label + " " + provider.referral_requirements));
+    }
+    li.appendChild(el("p", "hint provider-verified", provider.last_verified_on
+      ? S.last_verified + " " + provider.last_verified_on : S.never_verified));
+    return li;
+  }
+
   function taskHeader(card, task) {
     var title = el("h3", "task-title");
     var link = el("a", null, inLanguage(task.title));
@@ -286,6 +352,8 @@
     card.appendChild(clock);
     var facts = siteFacts(task);
     if (facts) { card.appendChild(facts); }
+    var referral = referralList(task);
+    if (referral) { card.appendChild(referral); }
     var id = "note-" + task.id;
     var label = el("label", null, S.note_label);
     label.htmlFor = id;
@@ -321,6 +389,8 @@
     taskHeader(card, task);
     var facts = siteFacts(task);
     if (facts) { card.appendChild(facts); }
+    var referral = referralList(task);
+    if (referral) { card.appendChild(referral); }
     var buttons = el("div", "my-buttons");
     buttons.appendChild(actionForm(task, "claim", S.claim));
     card.appendChild(buttons);
@@ -375,6 +445,8 @@
     // Text being typed survives a redraw (the network coming back redraws the cards).
     var drafts = {};
     document.querySelectorAll("textarea.my-note-text").forEach(function (text) { drafts[text.id] = text.value; });
+    var opened = [];  // and so does an opened "Where to refer"
+    document.querySelectorAll("details.my-referral[open]").forEach(function (box) { opened.push(box.id); });
     var data = state.data;
     var notes = outbox();
     var box = document.getElementById("my-outbox");
@@ -388,6 +460,10 @@
     Object.keys(drafts).forEach(function (id) {
       var text = document.getElementById(id);
       if (text && drafts[id]) { text.value = drafts[id]; }
+    });
+    opened.forEach(function (id) {
+      var box = document.getElementById(id);
+      if (box) { box.open = true; }
     });
     tick();
   }
