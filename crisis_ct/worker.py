@@ -53,13 +53,13 @@ def run_worker(app: Flask, db: Database, jobs: list[Job], stop: threading.Event,
     log.info("worker %s stopped", worker_id)
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop: threading.Event) -> dict:
+    """Handlers that stop the loop; returns the previous ones, to be put back."""
     def handle(signum, _frame):
         log.info("worker: %s received, stopping", signal.Signals(signum).name)
         stop.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handle)
+    return {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGINT)}
 
 
 @click.command("worker")
@@ -75,5 +75,10 @@ def worker_command(job_names, once):
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--job") from None
     stop = threading.Event()
-    _stop_on_signals(stop)
-    run_worker(current_app._get_current_object(), database(), jobs, stop, once=once)
+    previous = _stop_on_signals(stop)
+    try:
+        run_worker(current_app._get_current_object(), database(), jobs, stop, once=once)
+    finally:
+        # Run in-process (`--once`, tests), the caller's own handling comes back.
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
@@ -244,7 +245,7 @@ def _scored_in_workers(session: Session, operation_id: int, site_ids: list[int],
             for start in range(0, len(site_ids), _WORKER_CHUNK)]
     # fork: workers inherit the loaded catalogues; they open their own connections and never
     # touch this process's (a forked worker ends with os._exit, so nothing inherited is closed).
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals) as pool:
         batch: list[ScoredSite] = []
         for scored in pool.imap(_score_sites_job, jobs):
             batch.extend(scored)
@@ -253,6 +254,14 @@ def _scored_in_workers(session: Session, operation_id: int, site_ids: list[int],
                 batch = []
         if batch:
             yield batch
+
+
+def _default_signals() -> None:
+    # A worker forked from `crisis-ct worker` inherits its SIGTERM handler, which only asks the
+    # loop to stop: the pool's terminate() (on leaving it, or on an error) would then wait
+    # forever for a worker that never exits. Pool workers die on SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 _worker_database = None
