@@ -26,6 +26,11 @@ def admin_codes(*levels: int) -> tuple[tuple[str, str, str], ...]:
     return tuple((f"adm{level}_pcode", f"Admin {level} P-code", f"#adm{level}+code") for level in levels)
 
 
+def admin_codes_and_names(*levels: int) -> tuple[tuple[str, str, str], ...]:
+    return tuple(column for level in levels
+                 for column in (*admin_codes(level), (f"adm{level}_name", f"Admin {level}", f"#adm{level}+name")))
+
+
 SITES = columns(
     OPERATION,
     *admin_codes(1, 2, 3),
@@ -48,12 +53,7 @@ ADMIN_AREAS = columns(
     ("level", "Admin level", "#meta+level"),
     ("pcode", "P-code", "#x_pcode"),
     # The area and its parents, one pair per level: an admin 2 row fills admin 1 and 2.
-    ("adm1_pcode", "Admin 1 P-code", "#adm1+code"),
-    ("adm1_name", "Admin 1", "#adm1+name"),
-    ("adm2_pcode", "Admin 2 P-code", "#adm2+code"),
-    ("adm2_name", "Admin 2", "#adm2+name"),
-    ("adm3_pcode", "Admin 3 P-code", "#adm3+code"),
-    ("adm3_name", "Admin 3", "#adm3+name"),
+    *admin_codes_and_names(1, 2, 3),
     ("status", "Status", "#status"),
     ("phase", "TIP risk severity phase", "#severity+num"),
     ("hotspot", "Hotspot", "#severity+hotspot"),
