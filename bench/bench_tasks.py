@@ -21,6 +21,11 @@ BATCH = 2000  # score_all hands task generation 2,000 sites at a time
 PER_SITE_SAMPLE = 500
 
 
+# Every table that points at a task goes too (history, site lists, applied client requests,
+# notifications): listing them by name broke each time a new one was added.
+TRUNCATE_TASKS = "TRUNCATE mitigation_tasks CASCADE"
+
+
 def claims(lab: Lab) -> list[Figure]:
     from crisis_ct.tasks.models import MitigationTask
 
@@ -76,7 +81,7 @@ def generation(lab: Lab) -> list[Figure]:
     url = lab.copy_database(lab.scored(), "taskgen")
     database = Database(url)
     with database.engine.begin() as connection:
-        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_task_sites, mitigation_tasks")
+        connection.exec_driver_sql(TRUNCATE_TASKS)
         connection.exec_driver_sql("DELETE FROM audit_events WHERE action = 'tasks.generated'")
     service.catalogues()
     with database.session() as session:
@@ -106,7 +111,7 @@ def generation(lab: Lab) -> list[Figure]:
     floor_s = copy_write_seconds(lab.dsn("taskgen"), written_rows(lab.dsn("taskgen"), before))
 
     with database.engine.begin() as connection:
-        connection.exec_driver_sql("TRUNCATE mitigation_task_history, mitigation_task_sites, mitigation_tasks")
+        connection.exec_driver_sql(TRUNCATE_TASKS)
     step = max(1, all_sites // PER_SITE_SAMPLE)
     sample = scores[::step][:PER_SITE_SAMPLE]
     with database.session() as session:
