@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crisis_ct.geography.models import AdminArea, Site
 from crisis_ct.tasks import history, rule_texts, states
@@ -26,21 +26,25 @@ GENERATOR = history.GENERATOR
 _TASKS = MitigationTask.__table__
 _SITES = TaskSite.__table__
 _CHUNK = 1000
+_PCODE_COLUMNS = (Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
 
 
 def site_areas(session: Session, site_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     """site id -> {admin level: admin area id} of the areas its P-codes name."""
     wanted = sorted(set(site_ids))
     found: dict[int, dict[int, int]] = defaultdict(dict)
-    pcodes = (Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
+    # One equality join per P-code column, each served by the (operation_id, pcode) key: a
+    # single join on `pcode IN (adm1, adm2, adm3)` compared every site with every area (0.5 s
+    # per 1,000 sites at 3,000 areas, growing with the world: the 100k re-score's worst part).
+    areas = [aliased(AdminArea) for _ in _PCODE_COLUMNS]
+    query = sa.select(Site.id, *(column for area in areas for column in (area.level, area.id)))
+    for area, pcode in zip(areas, _PCODE_COLUMNS):
+        query = query.outerjoin(area, sa.and_(area.operation_id == Site.operation_id, area.pcode == pcode))
     for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            sa.select(Site.id, AdminArea.level, AdminArea.id)
-            .join(AdminArea, sa.and_(AdminArea.operation_id == Site.operation_id,
-                                     AdminArea.pcode.in_(pcodes)))
-            .where(Site.id.in_(wanted[start:start + _CHUNK])))
-        for site_id, level, area_id in rows:
-            found[site_id][level] = area_id
+        for site_id, *levels_and_ids in session.execute(query.where(Site.id.in_(wanted[start:start + _CHUNK]))):
+            for level, area_id in zip(levels_and_ids[::2], levels_and_ids[1::2]):
+                if area_id is not None:
+                    found[site_id][level] = area_id
     return found
 
 
