@@ -23,7 +23,7 @@ from crisis_ct.kobo.batch_prepare import SUBMISSION_FIXED_COLUMNS, VERSION_FIXED
 from crisis_ct.kobo.batch_read import Read, Rejected, form_of, read_record
 from crisis_ct.kobo import copy_text as copytext
 from crisis_ct.kobo.forms import AssetRef, FormVersions
-from crisis_ct.kobo.ingest_sql import copy_text, prefetch_statement
+from crisis_ct.kobo.ingest_sql import JIT_OFF, copy_text, prefetch_statement
 from crisis_ct.kobo.models import KoboAsset, QuarantinedSubmission, Submission, SubmissionVersion
 from crisis_ct.kobo.normalise import NormalisedSubmission
 from crisis_ct.kobo.review import record_validation_statuses
@@ -190,6 +190,8 @@ class Ingestor:
                       for name, value in params.items()}
         statement = prefetch_statement(postgres, bool(subs))
         with self._waiting():
+            if postgres and len(subs) > 1:
+                self.session.execute(JIT_OFF)
             rows = self.session.execute(statement, params).all()
         for kind, text, other, row_id, kobo_id in rows:
             if kind == "site":

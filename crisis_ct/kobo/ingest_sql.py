@@ -10,7 +10,14 @@ from sqlalchemy.types import UserDefinedType
 from crisis_ct.geography.models import Site
 from crisis_ct.kobo.models import QuarantinedSubmission, Submission, SubmissionVersion
 
-__all__ = ["copy_text", "prefetch_statement"]
+__all__ = ["JIT_OFF", "copy_text", "prefetch_statement"]
+
+# For the rest of a batch's transaction. Until a pooled connection's prepared prefetch gets
+# its generic plan (its 11th batch), each plan sees the batch's 1,000 values; without
+# column statistics (a table filling up in its first import) the planner guesses ~50 edits
+# per deprecated id probed, and the estimate passes jit_above_cost: 35-180 ms of JIT
+# compilation for a ~10 ms query, in each of those batches.
+JIT_OFF = sa.text("SET LOCAL jit = off")
 
 _PREFETCH_STATEMENTS: dict[tuple[bool, bool], sa.CompoundSelect | sa.Select] = {}
 
@@ -25,6 +32,8 @@ def prefetch_statement(postgres: bool, with_chains: bool):
     lookups by id: what it finds beyond one lookup's own ids are true facts the Ingestor
     never asks about, and the driver quotes each list element by element (a third of the
     client time of the prefetch went to the two copies of it that this saves)."""
+    if postgres and with_chains:
+        return _POSTGRES_PREFETCH
     key = (postgres, with_chains)
     statement = _PREFETCH_STATEMENTS.get(key)
     if statement is None:
@@ -76,6 +85,47 @@ class _ArrayText(UserDefinedType):
 
     def get_col_spec(self, **kw) -> str:
         return f"{self.item_type.compile()}[]"
+
+
+# PostgreSQL: every wanted id, key and Kobo id probes its index by itself (a LATERAL
+# subquery per value; OFFSET 0 keeps the planner from turning it back into a join it may
+# plan as a scan). Written as `column = ANY(array)` beside `operation_id =`/`asset_id =`,
+# the plan rested on column statistics, which a table filling up in a bulk import (a first
+# import, a new operation) does not have yet: the planner took `operation_id = 1` for a
+# rare value and read every submission of the operation, then filtered it by the array,
+# in each batch; at 100,000 submissions 0.4 s a batch, the import 3x slower (issue 15).
+# Probes cost the same whatever the statistics: ~4 index lookups a record, ~10 ms a batch.
+# The quarantine (unique instance id) and the sites (analyzed after each site import) plan
+# well as arrays. A version found by both its instance id and a deprecated id comes twice.
+_POSTGRES_PREFETCH = sa.text("""
+SELECT 'quarantine' AS kind, q.instance_id::varchar AS text, q.status::varchar AS other, q.id::bigint AS row_id,
+       NULL::bigint AS number
+  FROM quarantined_submissions q WHERE q.instance_id = ANY(CAST(:ids AS varchar[]))
+UNION ALL
+SELECT 'site', s.site_code, NULL, s.id, NULL
+  FROM sites s WHERE s.operation_id = :operation_id AND s.site_code = ANY(CAST(:codes AS varchar[]))
+UNION ALL
+SELECT 'version', v.instance_id, v.deprecated_id, v.submission_id, NULL
+  FROM unnest(CAST(:ids AS varchar[])) AS wanted(id)
+  CROSS JOIN LATERAL (SELECT instance_id, deprecated_id, submission_id FROM submission_versions
+                       WHERE instance_id = wanted.id OFFSET 0) AS v
+UNION ALL
+SELECT 'version', v.instance_id, v.deprecated_id, v.submission_id, NULL
+  FROM unnest(CAST(:ids AS varchar[])) AS wanted(id)
+  CROSS JOIN LATERAL (SELECT instance_id, deprecated_id, submission_id FROM submission_versions
+                       WHERE deprecated_id IS NOT NULL AND deprecated_id = wanted.id OFFSET 0) AS v
+UNION ALL
+SELECT 'chain', c.chain_key, NULL, c.id, c.kobo_id
+  FROM unnest(CAST(:kobo_ids AS bigint[])) AS wanted(kobo_id)
+  CROSS JOIN LATERAL (SELECT chain_key, id, kobo_id FROM submissions
+                       WHERE asset_id = :asset_id AND kobo_id = wanted.kobo_id AND operation_id = :operation_id
+                       OFFSET 0) AS c
+UNION ALL
+SELECT 'chain', c.chain_key, NULL, c.id, c.kobo_id
+  FROM unnest(CAST(:keys AS varchar[])) AS wanted(key)
+  CROSS JOIN LATERAL (SELECT chain_key, id, kobo_id FROM submissions
+                       WHERE operation_id = :operation_id AND chain_key = wanted.key OFFSET 0) AS c
+""")
 
 
 def _lookup_rows(kind: str, text, other, row_id, number, where) -> sa.Select:
