@@ -51,17 +51,6 @@ def _chunks(items: list) -> Iterable[list]:
         yield items[start:start + _CHUNK]
 
 
-def area_ids(session: Session, operation_id: int, pcodes: Iterable[str] | None) -> list[int]:
-    """The ids of the operation's admin areas with these P-codes (all of them for None)."""
-    query = sa.select(AdminArea.id).where(AdminArea.operation_id == operation_id).order_by(AdminArea.id)
-    if pcodes is None:
-        return list(session.scalars(query))
-    ids: list[int] = []
-    for chunk in _chunks(sorted(set(pcodes))):
-        ids.extend(session.scalars(query.where(AdminArea.pcode.in_(chunk))))
-    return ids
-
-
 def mark_changed(session: Session, ids: Iterable[int]) -> None:
     """Count a change of these areas' sites (in the transaction that writes the sites' scores)."""
     ids = sorted(set(ids))

@@ -2,22 +2,25 @@
 of site scorings, become one task per (rule, admin area) with its list of sites
 (`mitigation_task_sites`), planned by crisis_ct.tasks.area_tasks.
 
-Cost grows with the batch, not with the area: a batch reads its own sites' list rows, the
-tasks of the areas it touches, and counts the rows of the tasks it changed, so a re-score of
-one site in an area of 800 sites touches a handful of rows.
+Cost grows with the batch, not with the area: a batch reads its own sites' list rows and the
+tasks of its sites' areas (crisis_ct.tasks.batch_tasks, with the places' own tasks), and
+counts the rows of the tasks it changed, so a re-score of one site in an area of 800 sites
+touches a handful of rows.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.geography.models import Site
+from crisis_ct.geography.site_areas import sites_with_areas
 from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.area_tasks import NO_SITES_LEFT, AreaTaskPlan, SiteHit, closing_action, plan_area_task
+from crisis_ct.tasks.batch_tasks import BatchTasks
 from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
 from crisis_ct.tasks.generation import ExistingTask
 from crisis_ct.tasks.models import MitigationTask, TaskSite, expertise_column_value, place_key
@@ -31,17 +34,8 @@ _CHUNK = 1000
 def site_areas(session: Session, site_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     """site id -> {admin level: admin area id} of the areas its P-codes name."""
     wanted = sorted(set(site_ids))
-    found: dict[int, dict[int, int]] = defaultdict(dict)
-    pcodes = (Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
-    for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            sa.select(Site.id, AdminArea.level, AdminArea.id)
-            .join(AdminArea, sa.and_(AdminArea.operation_id == Site.operation_id,
-                                     AdminArea.pcode.in_(pcodes)))
-            .where(Site.id.in_(wanted[start:start + _CHUNK])))
-        for site_id, level, area_id in rows:
-            found[site_id][level] = area_id
-    return found
+    return {site.id: site.areas for start in range(0, len(wanted), _CHUNK)
+            for site in sites_with_areas(session, Site.id.in_(wanted[start:start + _CHUNK]))}
 
 
 def area_for(rule: MitigationRule, areas: dict[int, int]) -> int | None:
@@ -56,9 +50,10 @@ def area_for(rule: MitigationRule, areas: dict[int, int]) -> int | None:
 class AreaBatch:
     """The site hits of area rules from one batch of site scorings; `apply` writes them."""
 
-    def __init__(self, catalogue: MitigationCatalogue, now: datetime):
+    def __init__(self, catalogue: MitigationCatalogue, now: datetime, known: BatchTasks):
         self.catalogue = catalogue
         self.now = now
+        self.known = known  # the batch's area tasks and list rows, read before planning
         self.scored: dict[int, int] = {}  # site id scored in this batch -> its operation id
         self.hits: dict[tuple[int, str], dict[int, SiteHit]] = defaultdict(dict)
 
@@ -71,19 +66,17 @@ class AreaBatch:
     def apply(self, session: Session) -> list[AreaTaskPlan]:
         if not self.scored:
             return []
-        area_rules = sorted(rule.id for rule in self.catalogue.rules if rule.admin_level is not None)
-        listed = _listed(session, self.scored)  # (area, rule) -> listed sites scored now
-        keys = set(self.hits) | set(listed)
-        tasks = _area_tasks(session, {area for area, _ in keys}, area_rules)
+        listed = self.known.listed  # (area, rule) -> listed sites scored now
         plans = []
-        for area_id, rule_id in sorted(keys):
-            plan = plan_area_task(area_id, rule_id, self.hits.get((area_id, rule_id), {}),
-                                  listed.get((area_id, rule_id), ()), tasks.get((area_id, rule_id), ()),
+        for key in sorted(set(self.hits) | set(listed)):
+            tasks = [ExistingTask(row.rule_id, row.status, row.priority, row.id, row.assessment_date, row.due_at,
+                                  row.closed_at) for row in self.known.area.get(key, ())]
+            plan = plan_area_task(*key, self.hits.get(key, {}), listed.get(key, ()), tasks,
                                   now=self.now, catalogue=self.catalogue)
             if plan is not None:
                 plans.append(plan)
         if plans:
-            _Writer(session, self.catalogue, self.now, self._operations()).write(plans)
+            _Writer(session, self.catalogue, self.now, self._operations(), self.known.area_rows).write(plans)
         return plans
 
     def _operations(self) -> dict[int, int]:
@@ -96,40 +89,11 @@ class AreaBatch:
         return operations
 
 
-def _listed(session: Session, scored: dict[int, int]) -> dict[tuple[int, str], list[int]]:
-    found: dict[tuple[int, str], list[int]] = defaultdict(list)
-    site_ids = sorted(scored)
-    for start in range(0, len(site_ids), _CHUNK):
-        rows = session.execute(
-            sa.select(_SITES.c.site_id, _TASKS.c.admin_area_id, _TASKS.c.rule_id)
-            .join(_TASKS, _TASKS.c.id == _SITES.c.task_id)
-            .where(_SITES.c.site_id.in_(site_ids[start:start + _CHUNK]),
-                   _TASKS.c.status.not_in(sorted(states.FINAL_STATES))))
-        for site_id, area_id, rule_id in rows:
-            found[(area_id, rule_id)].append(site_id)
-    return found
-
-
-def _area_tasks(session: Session, area_ids: set[int], rule_ids: list[str]) -> dict[tuple[int, str], list]:
-    found: dict[tuple[int, str], list] = defaultdict(list)
-    wanted = sorted(area_ids)
-    for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            sa.select(_TASKS.c.id, _TASKS.c.admin_area_id, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
-                      _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.closed_at, _TASKS.c.operation_id)
-            .where(_TASKS.c.admin_area_id.in_(wanted[start:start + _CHUNK]), _TASKS.c.scope == "admin_area",
-                   _TASKS.c.rule_id.in_(rule_ids)))
-        for row in rows:
-            found[(row.admin_area_id, row.rule_id)].append(
-                ExistingTask(row.rule_id, row.status, row.priority, row.id, row.assessment_date, row.due_at,
-                             row.closed_at))
-    return found
-
-
 class _Writer:
     def __init__(self, session: Session, catalogue: MitigationCatalogue, now: datetime,
-                 operations: dict[int, int]):
+                 operations: dict[int, int], tasks: Mapping[int, object]):
         self.session, self.catalogue, self.now, self.operations = session, catalogue, now, operations
+        self.tasks = tasks  # the existing tasks planned for, by id, as read before planning
         self.history: list[dict] = []
 
     def write(self, plans: Sequence[AreaTaskPlan]) -> None:
@@ -186,10 +150,9 @@ class _Writer:
                                                          _SITES.c.site_id == sa.bindparam("b_site")), removals)
 
     def _update_tasks(self, plans: Sequence[AreaTaskPlan]) -> None:
-        current = {row.id: row for row in self._rows([plan.task_id for plan in plans])}
         updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
         for plan in plans:
-            task = current[plan.task_id]
+            task = self.tasks[plan.task_id]
             values: dict = {"updated_at": self.now}
             if plan.add or plan.refresh:
                 values.update(needs_review=False, review_reason=None)
@@ -218,11 +181,12 @@ class _Writer:
             sa.select(_SITES.c.task_id, sa.func.count()).where(_SITES.c.task_id.in_(list(task_ids)))
             .group_by(_SITES.c.task_id)).all())
         updates: dict[tuple, list[dict]] = defaultdict(list)
-        empty = {row.id: row for row in self._rows([task_id for task_id in task_ids if not counts.get(task_id)])}
         for task_id in task_ids:
             values: dict = {"evidence": sites_evidence(counts.get(task_id, 0))}
-            task = empty.get(task_id)
-            if task is not None:
+            if not counts.get(task_id):
+                # Its status and review flag as read before planning: the list changes
+                # written since touch neither.
+                task = self.tasks[task_id]
                 action = closing_action(task.status)
                 if action == "cancel":
                     values.update(status=states.CANCELLED, closed_at=self.now)
@@ -232,14 +196,6 @@ class _Writer:
                     self._event(task, "flagged_for_review", {"reason": NO_SITES_LEFT})
             updates[tuple(sorted(values))].append({"b_id": task_id, **values})
         self._execute_updates(updates)
-
-    def _rows(self, task_ids: Sequence) -> list:
-        if not task_ids:
-            return []
-        return self.session.execute(
-            sa.select(_TASKS.c.id, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority, _TASKS.c.admin_area_id,
-                      _TASKS.c.operation_id, _TASKS.c.needs_review, _TASKS.c.review_reason)
-            .where(_TASKS.c.id.in_(list(task_ids)))).all()
 
     def _event(self, task, action: str, details: dict, to_status: str | None = None) -> None:
         self.history.append({

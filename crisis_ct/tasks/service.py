@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from crisis_ct.scoring.rules import domain_phases, site_phase_of
 from crisis_ct.tasks import area_service, history, rule_texts, states
 from crisis_ct.tasks.area_service import AreaBatch, evidence_json
 from crisis_ct.tasks.area_tasks import SiteHit
+from crisis_ct.tasks.batch_tasks import read_batch_tasks
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
 from crisis_ct.tasks.models import MitigationTask, expertise_column_value, place_key
@@ -120,23 +121,26 @@ def generate_for_area(session: Session, *, admin_area_id: int, score: AreaScore,
 
 
 _TASKS = MitigationTask.__table__
-_EXISTING_COLUMNS = (_TASKS.c.id, _TASKS.c.place_key, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
-                     _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.needs_review, _TASKS.c.review_reason,
-                     _TASKS.c.operation_id, _TASKS.c.closed_at)
-_CHUNK = 1000
 
 
-def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetime) -> list[TaskPlan]:
+def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetime,
+             site_areas: Mapping[int, Mapping[int, int]] | None = None) -> list[TaskPlan]:
     """Plan and apply tasks for many places at once: one read of their tasks, bulk writes.
+    `site_areas`: the admin areas of the scored sites (site id -> {level: area id}), when
+    the caller has read them with the sites; else they are looked up.
 
     A full re-score of thousands of sites goes through here, so the cost is a few
     statements per thousand places rather than a few per place."""
     catalogue, scales = catalogues()
     with cyclic_gc_paused():
-        existing = _existing_tasks(session, scorings)
-        area_batch = AreaBatch(catalogue, now)
         site_ids = [scoring.place_id for scoring in scorings if scoring.scope == "site"]
-        areas = area_service.site_areas(session, site_ids) if site_ids and _area_rules(catalogue) else {}
+        area_rules = _area_rules(catalogue)
+        areas = site_areas if site_areas is not None else (
+            area_service.site_areas(session, site_ids) if site_ids and area_rules else {})
+        known = read_batch_tasks(session, site_ids, [s.place_id for s in scorings if s.scope == "admin_area"],
+                                 areas, sorted(area_rules))
+        existing = known.own
+        area_batch = AreaBatch(catalogue, now, known)
         writes = _Writes(now)
         plans = []
         for scoring in scorings:
@@ -148,7 +152,7 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
                 triggered = _site_hits(triggered, scoring, areas.get(scoring.place_id, {}), area_batch)
             else:
                 # The area's own tasks (M03); its area tasks of site rules are area_batch's.
-                tasks = [t for t in tasks if t.rule_id not in _area_rules(catalogue)]
+                tasks = [t for t in tasks if t.rule_id not in area_rules]
             plan = plan_tasks(triggered,
                               [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at,
                                             t.closed_at) for t in tasks],
@@ -179,20 +183,6 @@ def _site_hits(triggered: Sequence[TriggeredRule], scoring: PlaceScoring, areas:
         area_batch.hit(area_id, hit.rule.id, SiteHit(scoring.place_id, hit.priority, hit.evidence,
                                                      scoring.assessment_date, scoring.score_id))
     return own
-
-
-def _existing_tasks(session: Session, scorings: Sequence[PlaceScoring]) -> dict[str, list]:
-    """The tasks of these places by place_key. Looked up by site_id / admin_area_id, whose
-    indexes serve any status (the place_key index is partial: open tasks only); place_key
-    is derived from scope and that id, so the same rows come back."""
-    found: dict[str, list] = {}
-    for scope, column in (("site", _TASKS.c.site_id), ("admin_area", _TASKS.c.admin_area_id)):
-        ids = sorted({s.place_id for s in scorings if s.scope == scope})
-        for start in range(0, len(ids), _CHUNK):
-            for row in session.execute(sa.select(*_EXISTING_COLUMNS).where(
-                    column.in_(ids[start:start + _CHUNK]), _TASKS.c.scope == scope)):
-                found.setdefault(row.place_key, []).append(row)
-    return found
 
 
 class _Writes:
