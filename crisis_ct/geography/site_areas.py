@@ -3,7 +3,8 @@ and the area queue all need both, and a re-score of one site used to look the ar
 three times."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import cache
+from typing import NamedTuple, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,8 +31,38 @@ class SiteWithAreas(NamedTuple):
         return tuple(p for p in (self.adm1_pcode, self.adm2_pcode, self.adm3_pcode) if p)
 
 
-def sites_with_areas(session: Session, where) -> list[SiteWithAreas]:
-    """The sites matching `where` (a condition on Site), in id order."""
+def sites_with_areas(session: Session, site_ids: Sequence[int]) -> list[SiteWithAreas]:
+    """These sites, in id order."""
+    return _read(session, _by_ids(), {"site_ids": list(site_ids)})
+
+
+def operation_sites_with_areas(session: Session, operation_id: int) -> list[SiteWithAreas]:
+    """Every site of the operation, in id order."""
+    return _read(session, _by_operation(), {"operation_id": operation_id})
+
+
+def _read(session: Session, statement: sa.Select, parameters: dict) -> list[SiteWithAreas]:
+    return [SiteWithAreas(*row[:6], _areas_by_level(row[6:]))
+            for row in session.execute(statement, parameters)]
+
+
+def _areas_by_level(levels_and_ids) -> dict[int, int]:
+    pairs = zip(levels_and_ids[::2], levels_and_ids[1::2])
+    return {level: area_id for level, area_id in pairs if area_id is not None}
+
+
+# The statements are built once: building the three joins took longer than running them.
+@cache
+def _by_ids() -> sa.Select:
+    return _sites_and_areas().where(_SITES.c.id.in_(sa.bindparam("site_ids", expanding=True)))
+
+
+@cache
+def _by_operation() -> sa.Select:
+    return _sites_and_areas().where(_SITES.c.operation_id == sa.bindparam("operation_id"))
+
+
+def _sites_and_areas() -> sa.Select:
     query = sa.select(_SITES.c.id, _SITES.c.operation_id, _SITES.c.site_type, *_PCODES)
     joined = _SITES
     for number, pcode in enumerate(_PCODES, start=1):
@@ -41,10 +72,4 @@ def sites_with_areas(session: Session, where) -> list[SiteWithAreas]:
         joined = joined.outerjoin(area, sa.and_(area.c.operation_id == _SITES.c.operation_id,
                                                 area.c.pcode == pcode))
         query = query.add_columns(area.c.level, area.c.id)
-    rows = session.execute(query.select_from(joined).where(where).order_by(_SITES.c.id))
-    return [SiteWithAreas(*row[:6], _areas_by_level(row[6:])) for row in rows]
-
-
-def _areas_by_level(levels_and_ids) -> dict[int, int]:
-    pairs = zip(levels_and_ids[::2], levels_and_ids[1::2])
-    return {level: area_id for level, area_id in pairs if area_id is not None}
+    return query.select_from(joined).order_by(_SITES.c.id)

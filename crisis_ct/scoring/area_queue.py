@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crisis_ct.db import Base
 from crisis_ct.geography.models import AdminArea
-from crisis_ct.spatial import spatial_sql
+from crisis_ct.spatial import SpatialSQL, spatial_sql
 from crisis_ct.timeutil import utcnow
 from crisis_ct.types import UTCDateTime
 
@@ -57,11 +58,17 @@ def mark_changed(session: Session, ids: Iterable[int]) -> None:
     if not ids:
         return
     now = utcnow()
-    insert = spatial_sql(session).insert(_table)
-    statement = insert.on_conflict_do_update(
-        index_elements=["admin_area_id"], set_={"version": _table.c.version + 1, "changed_at": now})
-    session.execute(statement, [{"admin_area_id": id_, "version": 1, "scored_version": 0, "changed_at": now}
-                                for id_ in ids])
+    session.execute(_count_change(spatial_sql(session)),
+                    [{"admin_area_id": id_, "version": 1, "scored_version": 0, "changed_at": now} for id_ in ids])
+
+
+@lru_cache(maxsize=None)
+def _count_change(database: SpatialSQL):
+    """A first change of an area, or one more: built once (every re-score of a site runs it)."""
+    insert = database.insert(_table)
+    return insert.on_conflict_do_update(
+        index_elements=["admin_area_id"],
+        set_={"version": _table.c.version + 1, "changed_at": insert.excluded.changed_at})
 
 
 @dataclass(frozen=True)

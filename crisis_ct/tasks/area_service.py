@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crisis_ct.geography.models import Site
 from crisis_ct.geography.site_areas import sites_with_areas
 from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.area_tasks import NO_SITES_LEFT, AreaTaskPlan, SiteHit, closing_action, plan_area_task
@@ -35,7 +35,7 @@ def site_areas(session: Session, site_ids: Iterable[int]) -> dict[int, dict[int,
     """site id -> {admin level: admin area id} of the areas its P-codes name."""
     wanted = sorted(set(site_ids))
     return {site.id: site.areas for start in range(0, len(wanted), _CHUNK)
-            for site in sites_with_areas(session, Site.id.in_(wanted[start:start + _CHUNK]))}
+            for site in sites_with_areas(session, wanted[start:start + _CHUNK])}
 
 
 def area_for(rule: MitigationRule, areas: dict[int, int]) -> int | None:
@@ -100,9 +100,14 @@ class _Writer:
         created = self._create([plan for plan in plans if plan.task_id is None])
         existing = [plan for plan in plans if plan.task_id is not None]
         self._list_rows(created, existing)
-        self._update_tasks(existing)
+        values = self._task_values(existing)
         # A created task's count is its evidence already; only lists that changed need one.
-        self._settle([plan.task_id for plan in existing if plan.add or plan.remove])
+        self._settle(values, [plan.task_id for plan in existing if plan.add or plan.remove])
+        # Each task written once, with what the plan and its new count change.
+        updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
+        for task_id, changes in values.items():
+            updates[tuple(sorted(changes))].append({"b_id": task_id, **changes})
+        update_tasks(self.session, updates)
         if self.history or created:
             history.write_generated(self.session, GENERATOR, self.history, at=self.now, created=[
                 (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id,
@@ -139,18 +144,14 @@ class _Writer:
                     "site_score_id": hit.score_id, "updated_at": self.now}
                    for plan in existing for hit in plan.refresh]
         if updates:
-            self.session.execute(
-                sa.update(_SITES).where(_SITES.c.task_id == sa.bindparam("b_task"),
-                                        _SITES.c.site_id == sa.bindparam("b_site"))
-                .values({name: sa.bindparam(name) for name in
-                         ("priority", "evidence", "assessment_date", "site_score_id", "updated_at")}), updates)
+            self.session.execute(_refresh_list_row(), updates)
         removals = [{"b_task": plan.task_id, "b_site": site} for plan in existing for site in plan.remove]
         if removals:
-            self.session.execute(sa.delete(_SITES).where(_SITES.c.task_id == sa.bindparam("b_task"),
-                                                         _SITES.c.site_id == sa.bindparam("b_site")), removals)
+            self.session.execute(_remove_list_row(), removals)
 
-    def _update_tasks(self, plans: Sequence[AreaTaskPlan]) -> None:
-        updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
+    def _task_values(self, plans: Sequence[AreaTaskPlan]) -> dict[object, dict]:
+        """task id -> the columns its plan changes."""
+        changes: dict[object, dict] = {}
         for plan in plans:
             task = self.tasks[plan.task_id]
             values: dict = {"updated_at": self.now}
@@ -164,25 +165,21 @@ class _Writer:
             if plan.add or plan.remove:
                 self._event(task, "sites_changed", {"added": [hit.site_id for hit in plan.add],
                                                     "removed": list(plan.remove)})
-            updates[tuple(sorted(values))].append({"b_id": plan.task_id, **values})
-        self._execute_updates(updates)
+            changes[plan.task_id] = values
+        return changes
 
-    def _execute_updates(self, updates: dict[tuple, list[dict]]) -> None:
-        for columns, rows in updates.items():
-            self.session.execute(sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
-                {name: sa.bindparam(name) for name in columns}), rows)
-
-    def _settle(self, task_ids: Sequence) -> None:
-        """Each changed task's site count in its evidence; a task left without sites is closed
-        as the state machine allows (area_tasks.closing_action)."""
+    def _settle(self, changes: dict[object, dict], task_ids: Sequence) -> None:
+        """Each of these tasks' site count in its evidence (counted after the list changes);
+        a task left without sites is closed as the state machine allows
+        (area_tasks.closing_action). Into `changes`."""
         if not task_ids:
             return
         counts = dict(self.session.execute(
             sa.select(_SITES.c.task_id, sa.func.count()).where(_SITES.c.task_id.in_(list(task_ids)))
             .group_by(_SITES.c.task_id)).all())
-        updates: dict[tuple, list[dict]] = defaultdict(list)
         for task_id in task_ids:
-            values: dict = {"evidence": sites_evidence(counts.get(task_id, 0))}
+            values = changes[task_id]
+            values["evidence"] = sites_evidence(counts.get(task_id, 0))
             if not counts.get(task_id):
                 # Its status and review flag as read before planning: the list changes
                 # written since touch neither.
@@ -194,8 +191,6 @@ class _Writer:
                 elif action == "review" and not (task.needs_review and task.review_reason == NO_SITES_LEFT):
                     values.update(needs_review=True, review_reason=NO_SITES_LEFT)
                     self._event(task, "flagged_for_review", {"reason": NO_SITES_LEFT})
-            updates[tuple(sorted(values))].append({"b_id": task_id, **values})
-        self._execute_updates(updates)
 
     def _event(self, task, action: str, details: dict, to_status: str | None = None) -> None:
         self.history.append({
@@ -203,6 +198,35 @@ class _Writer:
             "from_status": task.status, "to_status": to_status or task.status, "comment": None,
             "details": details, "_place": ("admin_area", task.admin_area_id, task.operation_id, None),
             "_rule_id": task.rule_id})
+
+
+def update_tasks(session: Session, updates: Mapping[tuple[str, ...], list[dict]]) -> None:
+    """Task rows updated by id: rows of one shape per set of columns (each row: `b_id` and
+    those columns' values), one executemany each."""
+    for columns, rows in updates.items():
+        session.execute(_update_by_id(columns), rows)
+
+
+# Statements built once: a re-score of one site runs each of them.
+@lru_cache(maxsize=64)
+def _update_by_id(columns: tuple[str, ...]) -> sa.Update:
+    return sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
+        {name: sa.bindparam(name) for name in columns})
+
+
+def _list_row():
+    return sa.and_(_SITES.c.task_id == sa.bindparam("b_task"), _SITES.c.site_id == sa.bindparam("b_site"))
+
+
+@cache
+def _refresh_list_row() -> sa.Update:
+    columns = ("priority", "evidence", "assessment_date", "site_score_id", "updated_at")
+    return sa.update(_SITES).where(_list_row()).values({name: sa.bindparam(name) for name in columns})
+
+
+@cache
+def _remove_list_row() -> sa.Delete:
+    return sa.delete(_SITES).where(_list_row())
 
 
 def sites_evidence(count: int) -> list[dict]:

@@ -8,8 +8,9 @@ update and its history need). A batch of thousands of sites reads them per 1,000
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,11 +25,13 @@ _CHUNK = 1000
 _COLUMNS = (_TASKS.c.id, _TASKS.c.place_key, _TASKS.c.admin_area_id, _TASKS.c.rule_id, _TASKS.c.status,
             _TASKS.c.priority, _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.needs_review,
             _TASKS.c.review_reason, _TASKS.c.operation_id, _TASKS.c.closed_at)
+# What each row was read as (its `kind` column).
 OWN, AREA, LISTING = "own", "area", "listing"
 
 
 @dataclass
 class BatchTasks:
+    area_rule_ids: Collection[str]
     own: dict[str, list] = field(default_factory=dict)  # place_key -> the place's own tasks
     # (area id, rule id) -> every task of the area rule in that area, open or closed
     area: dict[tuple[int, str], list] = field(default_factory=lambda: defaultdict(list))
@@ -43,31 +46,34 @@ class BatchTasks:
                 self.own.setdefault(row.place_key, []).append(row)
             elif row.kind == LISTING:
                 self.listed[(row.admin_area_id, row.rule_id)].append(row.listed_site_id)
-            elif row.id not in self.area_rows:  # two chunks of sites may share an area
+            # The area's tasks of other rules (its own, M03) are left out here: few rows, and
+            # no list of rule ids to send. Two chunks of sites may share an area.
+            elif row.rule_id in self.area_rule_ids and row.id not in self.area_rows:
                 self.area_rows[row.id] = row
                 self.area[(row.admin_area_id, row.rule_id)].append(row)
 
 
 def read_batch_tasks(session: Session, site_ids: Sequence[int], area_place_ids: Sequence[int],
-                     site_areas: Mapping[int, Mapping[int, int]], area_rule_ids: Sequence[str]) -> BatchTasks:
+                     site_areas: Mapping[int, Mapping[int, int]], area_rule_ids: Collection[str]) -> BatchTasks:
     """The tasks of a batch scoring these sites (in these admin areas: site id -> {level:
     area id}) and these admin areas (their own tasks)."""
-    found = BatchTasks()
+    found = BatchTasks(area_rule_ids)
     for chunk in _chunks(sorted(site_ids)):
         areas = sorted({area for site in chunk for area in site_areas.get(site, {}).values()} - found.areas_read)
         found.areas_read.update(areas)
-        parts = [_own(_TASKS.c.site_id, "site", chunk), _listing(chunk)]
         if areas and area_rule_ids:
-            parts.append(_area_tasks(areas, area_rule_ids))
-        found.add(session.execute(sa.union_all(*parts)))
+            found.add(session.execute(_statement("own_sites", "listing", "area_tasks"),
+                                      {"site_ids": chunk, "area_ids": areas}))
+        else:
+            found.add(session.execute(_statement("own_sites", "listing"), {"site_ids": chunk}))
     for chunk in _chunks(sorted(area_place_ids)):
-        found.add(session.execute(_own(_TASKS.c.admin_area_id, "admin_area", chunk)))
+        found.add(session.execute(_statement("own_areas"), {"area_ids": chunk}))
     # A listed site that now lies in another area (its P-codes changed) leaves the task of
     # an area not read above; planning it needs that area's tasks too.
     elsewhere = sorted({area for area, _ in found.listed} - found.areas_read)
     for chunk in _chunks(elsewhere):
         found.areas_read.update(chunk)
-        found.add(session.execute(_area_tasks(chunk, area_rule_ids)))
+        found.add(session.execute(_statement("area_tasks"), {"area_ids": chunk}))
     return found
 
 
@@ -76,22 +82,32 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start:start + _CHUNK]
 
 
+@cache
+def _statement(*parts: str) -> sa.Select | sa.CompoundSelect:
+    """The query of these parts, built once: building the union took longer than running it."""
+    selects = [_PARTS[part]() for part in parts]
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
 def _rows(kind: str, listed_site=None) -> sa.Select:
     listed = listed_site if listed_site is not None else sa.cast(sa.null(), sa.Integer)
-    return sa.select(sa.literal(kind, sa.String).label("kind"), *_COLUMNS, listed.label("listed_site_id"))
+    return sa.select(sa.literal_column(f"'{kind}'", sa.String).label("kind"), *_COLUMNS,
+                     listed.label("listed_site_id"))
 
 
-def _own(column, scope: str, ids: Sequence[int]) -> sa.Select:
+def _in(name: str):
+    return sa.bindparam(name, expanding=True)
+
+
+_PARTS = {
     # By site_id / admin_area_id, whose indexes serve any status (the place_key index is
     # partial: open tasks only); place_key is derived from scope and that id.
-    return _rows(OWN).where(column.in_(ids), _TASKS.c.scope == scope)
-
-
-def _area_tasks(area_ids: Sequence[int], rule_ids: Sequence[str]) -> sa.Select:
-    return _rows(AREA).where(_TASKS.c.admin_area_id.in_(area_ids), _TASKS.c.scope == "admin_area",
-                             _TASKS.c.rule_id.in_(rule_ids))
-
-
-def _listing(site_ids: Sequence[int]) -> sa.Select:
-    return (_rows(LISTING, _SITES.c.site_id).select_from(_SITES.join(_TASKS, _TASKS.c.id == _SITES.c.task_id))
-            .where(_SITES.c.site_id.in_(site_ids), _TASKS.c.status.not_in(sorted(states.FINAL_STATES))))
+    "own_sites": lambda: _rows(OWN).where(_TASKS.c.site_id.in_(_in("site_ids")), _TASKS.c.scope == "site"),
+    "own_areas": lambda: _rows(OWN).where(_TASKS.c.admin_area_id.in_(_in("area_ids")),
+                                          _TASKS.c.scope == "admin_area"),
+    "area_tasks": lambda: _rows(AREA).where(_TASKS.c.admin_area_id.in_(_in("area_ids")),
+                                            _TASKS.c.scope == "admin_area"),
+    "listing": lambda: (
+        _rows(LISTING, _SITES.c.site_id).select_from(_SITES.join(_TASKS, _TASKS.c.id == _SITES.c.task_id))
+        .where(_SITES.c.site_id.in_(_in("site_ids")), _TASKS.c.status.not_in(sorted(states.FINAL_STATES)))),
+}

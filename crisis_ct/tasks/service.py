@@ -138,7 +138,7 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
         areas = site_areas if site_areas is not None else (
             area_service.site_areas(session, site_ids) if site_ids and area_rules else {})
         known = read_batch_tasks(session, site_ids, [s.place_id for s in scorings if s.scope == "admin_area"],
-                                 areas, sorted(area_rules))
+                                 areas, area_rules)
         existing = known.own
         area_batch = AreaBatch(catalogue, now, known)
         writes = _Writes(now)
@@ -261,10 +261,7 @@ class _Writes:
             ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
             created = [(place, task_id, rule_id, priority)
                        for (place, rule_id, priority), task_id in zip(self.created_events, ids)]
-        for columns, rows in self.updates.items():
-            statement = sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
-                {name: sa.bindparam(name) for name in columns})
-            session.execute(statement, rows)
+        area_service.update_tasks(session, self.updates)
         if self.history or created:
             history.write_generated(session, GENERATOR, self.history, at=self.now, created=created)
 
