@@ -41,9 +41,13 @@ def operation_sites_with_areas(session: Session, operation_id: int) -> list[Site
     return _read(session, _by_operation(), {"operation_id": operation_id})
 
 
+def site_from_row(row) -> SiteWithAreas:
+    """The site in a row of `sites_and_areas` (its first SITE_COLUMNS columns)."""
+    return SiteWithAreas(*row[:6], _areas_by_level(row[6:SITE_COLUMNS]))
+
+
 def _read(session: Session, statement: sa.Select, parameters: dict) -> list[SiteWithAreas]:
-    return [SiteWithAreas(*row[:6], _areas_by_level(row[6:]))
-            for row in session.execute(statement, parameters)]
+    return [site_from_row(row) for row in session.execute(statement, parameters)]
 
 
 def _areas_by_level(levels_and_ids) -> dict[int, int]:
@@ -54,15 +58,20 @@ def _areas_by_level(levels_and_ids) -> dict[int, int]:
 # The statements are built once: building the three joins took longer than running them.
 @cache
 def _by_ids() -> sa.Select:
-    return _sites_and_areas().where(_SITES.c.id.in_(sa.bindparam("site_ids", expanding=True)))
+    return sites_and_areas().where(_SITES.c.id.in_(sa.bindparam("site_ids", expanding=True)))
 
 
 @cache
 def _by_operation() -> sa.Select:
-    return _sites_and_areas().where(_SITES.c.operation_id == sa.bindparam("operation_id"))
+    return sites_and_areas().where(_SITES.c.operation_id == sa.bindparam("operation_id"))
 
 
-def _sites_and_areas() -> sa.Select:
+SITE_COLUMNS = 12  # what sites_and_areas selects: the site's 6 columns, then level and id of 3 areas
+
+
+@cache
+def sites_and_areas() -> sa.Select:
+    """Sites with their admin areas, in id order: the caller adds which (and may join more)."""
     query = sa.select(_SITES.c.id, _SITES.c.operation_id, _SITES.c.site_type, *_PCODES)
     joined = _SITES
     for number, pcode in enumerate(_PCODES, start=1):

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.bulk import cyclic_gc_paused
 from crisis_ct.db import is_postgres, json_dumps, refresh_statistics, transaction_lock
-from crisis_ct.geography.site_areas import SiteWithAreas, operation_sites_with_areas, sites_with_areas
+from crisis_ct.geography.models import Site
+from crisis_ct.geography.site_areas import SiteWithAreas, operation_sites_with_areas, site_from_row, sites_and_areas
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.area_scoring import mark_areas_changed, rescore_areas
@@ -65,30 +66,42 @@ def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]
     return interviews
 
 
-def _interviews_and_notes(session: Session, site_ids: Sequence[int]) -> tuple[dict[int, list[KiInterview]],
-                                                                              dict[int, dict]]:
-    """The sites' counted interviews, grouped by site, and their review notes (counted.py),
-    from one read of their submissions: a re-score of one site is a dozen round trips, and
-    this was two of them. Whether a submission counts is asked of the database, in the
-    words of `counted_submissions`."""
+class SitesToScore(NamedTuple):
+    sites: list[SiteWithAreas]
+    interviews: dict[int, list[KiInterview]]  # site id -> its counted interviews
+    notes: dict[int, dict]  # site id -> its counted.review_notes
+
+
+def _sites_to_score(session: Session, site_ids: Sequence[int]) -> SitesToScore:
+    """These sites with their admin areas, counted interviews and review notes, from one
+    query: a re-score of one site is a dozen round trips, and these were four of them.
+    Whether a submission counts is asked of the database, in the words of
+    `counted_submissions`."""
     cat = catalogue()
+    sites: list[SiteWithAreas] = []
     interviews: dict[int, list[KiInterview]] = defaultdict(list)
     reviews = []
-    rows = session.connection().execute(_submissions_of_sites(), {"site_ids": list(site_ids)})
-    for site_id, submission_id, assessment_date, ki_sex, answers, status, withdrawn_at, counted in rows:
-        if counted:
-            interviews[site_id].append(interview_from_row(cat, submission_id, assessment_date, ki_sex, answers))
-        reviews.append((site_id, submission_id, status, withdrawn_at))
-    return interviews, notes_from_rows(reviews)
+    for row in session.connection().execute(_sites_and_submissions(), {"site_ids": list(site_ids)}):
+        if not sites or sites[-1].id != row.id:  # rows come in site order, a row per submission
+            sites.append(site_from_row(row))
+        if row.submission_id is None:
+            continue  # a site without submissions
+        if row.counted:
+            interviews[row.id].append(interview_from_row(cat, row.submission_id, row.assessment_date, row.ki_sex,
+                                                         row.answers))
+        reviews.append((row.id, row.submission_id, row.validation_status, row.withdrawn_at))
+    return SitesToScore(sites, interviews, notes_from_rows(reviews))
 
 
 @cache
-def _submissions_of_sites() -> sa.Select:
+def _sites_and_submissions() -> sa.Select:
     # Built once (a re-score of one site is a few milliseconds: building it was a tenth).
-    return (sa.select(Submission.site_id, Submission.id, Submission.assessment_date, Submission.ki_sex,
-                      Submission.answers, Submission.validation_status, Submission.withdrawn_at,
-                      counted_submissions().label("counted"))
-            .where(Submission.site_id.in_(sa.bindparam("site_ids", expanding=True))).order_by(Submission.id))
+    return (sites_and_areas()
+            .add_columns(Submission.id.label("submission_id"), Submission.assessment_date, Submission.ki_sex,
+                         Submission.answers, Submission.validation_status, Submission.withdrawn_at,
+                         counted_submissions().label("counted"))
+            .outerjoin(Submission, Submission.site_id == Site.id)
+            .where(Site.id.in_(sa.bindparam("site_ids", expanding=True))).order_by(Submission.id))
 
 
 class ScoredSite(NamedTuple):
@@ -176,8 +189,7 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     areas_now: the drain) later, the areas marked changed here (crisis_ct.scoring.area_scoring)."""
     now = now or utcnow()
     wanted = sorted(set(site_ids))
-    sites = sites_with_areas(session, wanted)
-    interviews, notes = _interviews_and_notes(session, wanted)
+    sites, interviews, notes = _sites_to_score(session, wanted)
     cat = catalogue()
     scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None,
                                 notes.get(site.id)))
