@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,11 +21,11 @@ from crisis_ct.geography.site_areas import sites_with_areas
 from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.area_tasks import NO_SITES_LEFT, AreaTaskPlan, SiteHit, closing_action, plan_area_task
 from crisis_ct.tasks.batch_tasks import BatchTasks
+from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
 from crisis_ct.tasks.generation import ExistingTask
 from crisis_ct.tasks.models import MitigationTask, TaskSite, expertise_column_value, place_key
 
-GENERATOR = history.GENERATOR
 _TASKS = MitigationTask.__table__
 _SITES = TaskSite.__table__
 _CHUNK = 1000
@@ -63,7 +63,9 @@ class AreaBatch:
     def hit(self, area_id: int, rule_id: str, hit: SiteHit) -> None:
         self.hits[(area_id, rule_id)][hit.site_id] = hit
 
-    def apply(self, session: Session) -> list[AreaTaskPlan]:
+    def apply(self, session: Session, written: GeneratedWrites) -> list[AreaTaskPlan]:
+        """Create the area tasks and write the list rows the plans need now; the updates of
+        existing tasks and the history go to `written`."""
         if not self.scored:
             return []
         listed = self.known.listed  # (area, rule) -> listed sites scored now
@@ -76,7 +78,7 @@ class AreaBatch:
             if plan is not None:
                 plans.append(plan)
         if plans:
-            _Writer(session, self.catalogue, self.now, self._operations(), self.known.area_rows).write(plans)
+            _Writer(session, self.catalogue, self.now, self._operations(), self.known.area_rows, written).write(plans)
         return plans
 
     def _operations(self) -> dict[int, int]:
@@ -91,10 +93,10 @@ class AreaBatch:
 
 class _Writer:
     def __init__(self, session: Session, catalogue: MitigationCatalogue, now: datetime,
-                 operations: dict[int, int], tasks: Mapping[int, object]):
+                 operations: dict[int, int], tasks: Mapping[int, object], written: GeneratedWrites):
         self.session, self.catalogue, self.now, self.operations = session, catalogue, now, operations
         self.tasks = tasks  # the existing tasks planned for, by id, as read before planning
-        self.history: list[dict] = []
+        self.written = written
 
     def write(self, plans: Sequence[AreaTaskPlan]) -> None:
         created = self._create([plan for plan in plans if plan.task_id is None])
@@ -104,14 +106,11 @@ class _Writer:
         # A created task's count is its evidence already; only lists that changed need one.
         self._settle(values, [plan.task_id for plan in existing if plan.add or plan.remove])
         # Each task written once, with what the plan and its new count change.
-        updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
         for task_id, changes in values.items():
-            updates[tuple(sorted(changes))].append({"b_id": task_id, **changes})
-        update_tasks(self.session, updates)
-        if self.history or created:
-            history.write_generated(self.session, GENERATOR, self.history, at=self.now, created=[
-                (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id,
-                 plan.priority) for task_id, plan in created])
+            self.written.update(task_id, changes)
+        self.written.created.extend(
+            (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id, plan.priority)
+            for task_id, plan in created)
 
     def _create(self, plans: Sequence[AreaTaskPlan]) -> list[tuple[int, AreaTaskPlan]]:
         if not plans:
@@ -193,27 +192,11 @@ class _Writer:
                     self._event(task, "flagged_for_review", {"reason": NO_SITES_LEFT})
 
     def _event(self, task, action: str, details: dict, to_status: str | None = None) -> None:
-        self.history.append({
-            "task_id": task.id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label, "action": action,
-            "from_status": task.status, "to_status": to_status or task.status, "comment": None,
-            "details": details, "_place": ("admin_area", task.admin_area_id, task.operation_id, None),
-            "_rule_id": task.rule_id})
+        self.written.event(task.id, ("admin_area", task.admin_area_id, task.operation_id, None), task.rule_id,
+                           action, task.status, to_status or task.status, details)
 
 
-def update_tasks(session: Session, updates: Mapping[tuple[str, ...], list[dict]]) -> None:
-    """Task rows updated by id: rows of one shape per set of columns (each row: `b_id` and
-    those columns' values), one executemany each."""
-    for columns, rows in updates.items():
-        session.execute(_update_by_id(columns), rows)
-
-
-# Statements built once: a re-score of one site runs each of them.
-@lru_cache(maxsize=64)
-def _update_by_id(columns: tuple[str, ...]) -> sa.Update:
-    return sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
-        {name: sa.bindparam(name) for name in columns})
-
-
+# Statements built once: a re-score of one site runs them.
 def _list_row():
     return sa.and_(_SITES.c.task_id == sa.bindparam("b_task"), _SITES.c.site_id == sa.bindparam("b_site"))
 

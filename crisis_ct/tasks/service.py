@@ -28,6 +28,7 @@ from crisis_ct.tasks.area_service import AreaBatch, evidence_json
 from crisis_ct.tasks.area_tasks import SiteHit
 from crisis_ct.tasks.batch_tasks import read_batch_tasks
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
+from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
 from crisis_ct.tasks.models import MitigationTask, expertise_column_value, place_key
 from crisis_ct.tasks.triggers import Facts, IndicatorFact, TriggeredRule, rules_triggered
@@ -141,7 +142,8 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
                                  areas, area_rules)
         existing = known.own
         area_batch = AreaBatch(catalogue, now, known)
-        writes = _Writes(now)
+        written = GeneratedWrites(now)
+        writes = _Writes(now, written)
         plans = []
         for scoring in scorings:
             key = place_key(scoring.scope, scoring.place_id)
@@ -159,8 +161,9 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
                               now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
             writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
             plans.append(plan)
-        writes.apply(session, catalogue)
-        area_batch.apply(session)
+        writes.create(session, catalogue)
+        area_batch.apply(session, written)
+        written.write(session)
     return plans
 
 
@@ -186,23 +189,15 @@ def _site_hits(triggered: Sequence[TriggeredRule], scoring: PlaceScoring, areas:
 
 
 class _Writes:
-    """The rows a batch of plans inserts and updates, written in a few statements."""
+    """What a batch of plans for places' own tasks writes: the new rows (`create`), and the
+    updates and history it hands to `written` (GeneratedWrites)."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, written: GeneratedWrites):
         self.now = now
+        self.written = written
         self.created: list[dict] = []
         # (place, rule id, priority) of each created row: its audit entry, once it has an id.
         self.created_events: list[tuple[tuple, str, str]] = []
-        self.updates: dict[tuple, list[dict]] = {}
-        self.history: list[dict] = []
-
-    def _history(self, task_id, place: tuple, rule_id, action, from_status, to_status, details) -> dict:
-        return {"task_id": task_id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label,
-                "action": action, "from_status": from_status, "to_status": to_status, "comment": None,
-                "details": details, "_place": place, "_rule_id": rule_id}
-
-    def _update(self, task_id, **values) -> None:
-        self.updates.setdefault(tuple(sorted(values)), []).append({"b_id": task_id, **values})
 
     def _refresh_values(self, scoring: PlaceScoring, evidence, assessment_date) -> dict:
         values = {"evidence": evidence_json(evidence), "needs_review": False, "review_reason": None,
@@ -218,6 +213,7 @@ class _Writes:
         site_id = scoring.place_id if scoring.scope == "site" else None
         admin_area_id = scoring.place_id if scoring.scope == "admin_area" else None
         rules = _rules_by_id(catalogue)
+        written = self.written
         for item in plan.create:
             rule, expertise_tags = rules[item.rule_id]
             # Claim columns and review_reason are left out: NULL is their default.
@@ -233,37 +229,34 @@ class _Writes:
             self.created_events.append((place, rule.id, item.priority))
         for item in plan.escalate:
             task = tasks[item.task_id]
-            self._update(task.id, priority=item.to_priority, due_at=item.due_at,
-                         **self._refresh_values(scoring, item.evidence, item.assessment_date))
-            self.history.append(self._history(
-                task.id, place, task.rule_id, "escalated", task.status, task.status,
-                {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details}))
+            written.update(task.id, {"priority": item.to_priority, "due_at": item.due_at,
+                                     **self._refresh_values(scoring, item.evidence, item.assessment_date)})
+            written.event(task.id, place, task.rule_id, "escalated", task.status, task.status,
+                          {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details})
         for item in plan.refresh:
             task = tasks[item.task_id]
-            self._update(task.id, **self._refresh_values(scoring, item.evidence, item.assessment_date))
+            written.update(task.id, self._refresh_values(scoring, item.evidence, item.assessment_date))
             if task.needs_review:
-                self.history.append(self._history(task.id, place, task.rule_id, "review_cleared",
-                                                  task.status, task.status, score_details))
+                written.event(task.id, place, task.rule_id, "review_cleared", task.status, task.status,
+                              score_details)
         for item in plan.review:
             task = tasks[item.task_id]
             if task.needs_review and task.review_reason == item.reason:
                 continue  # already flagged for this reason: one history row, not one per rescoring
-            self._update(task.id, needs_review=True, review_reason=item.reason, updated_at=self.now)
-            self.history.append(self._history(task.id, place, task.rule_id, "flagged_for_review",
-                                              task.status, task.status, {"reason": item.reason, **score_details}))
+            written.update(task.id, {"needs_review": True, "review_reason": item.reason, "updated_at": self.now})
+            written.event(task.id, place, task.rule_id, "flagged_for_review", task.status, task.status,
+                          {"reason": item.reason, **score_details})
 
-    def apply(self, session: Session, catalogue: MitigationCatalogue) -> None:
-        created = []
-        if self.created:
-            text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
-            for row in self.created:
-                row["rule_text_id"] = text_ids[row["rule_text_id"]]
-            ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
-            created = [(place, task_id, rule_id, priority)
-                       for (place, rule_id, priority), task_id in zip(self.created_events, ids)]
-        area_service.update_tasks(session, self.updates)
-        if self.history or created:
-            history.write_generated(session, GENERATOR, self.history, at=self.now, created=created)
+    def create(self, session: Session, catalogue: MitigationCatalogue) -> None:
+        """Insert the new tasks now: their ids go into the audit events."""
+        if not self.created:
+            return
+        text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
+        for row in self.created:
+            row["rule_text_id"] = text_ids[row["rule_text_id"]]
+        ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
+        self.written.created.extend((place, task_id, rule_id, priority)
+                                    for (place, rule_id, priority), task_id in zip(self.created_events, ids))
 
 
 @lru_cache(maxsize=8)
