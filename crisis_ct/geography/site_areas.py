@@ -75,8 +75,9 @@ def sites_and_areas() -> sa.Select:
     query = sa.select(_SITES.c.id, _SITES.c.operation_id, _SITES.c.site_type, *_PCODES)
     joined = _SITES
     for number, pcode in enumerate(_PCODES, start=1):
-        # An area per P-code column, found by P-code (unique in an operation); its level is
-        # the area's own, as the admin boundaries say.
+        # One equality join per P-code column, each served by the (operation_id, pcode) key
+        # (one join on `pcode IN (adm1, adm2, adm3)` compared every site with every area); the
+        # level is the area's own, as the admin boundaries say.
         area = AdminArea.__table__.alias(f"adm{number}_area")
         joined = joined.outerjoin(area, sa.and_(area.c.operation_id == _SITES.c.operation_id,
                                                 area.c.pcode == pcode))
