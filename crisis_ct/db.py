@@ -281,6 +281,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        writers = _writer_locks.get(self.engine)
+        if writers is not None:
+            writers.close()
 
 
 def alembic_config(url: str):

@@ -21,6 +21,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -98,6 +99,19 @@ class WriterLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
 
+    def close(self) -> None:
+        """Close the lock files when the engine goes (disposed or collected): a process that
+        opens many engines, as a test run does, kept three descriptors for each of them. The
+        files open again if the engine is used after all; a lock held now is left alone."""
+        if self._thread_lock.acquire(blocking=False):
+            try:
+                self._fd = _closed(self._fd)
+            finally:
+                self._thread_lock.release()
+        with self._count_lock:
+            if not self._waiting:
+                self._waiting_fd, self._probe_fd = _closed(self._waiting_fd), _closed(self._probe_fd)
+
     def _waiting_files(self) -> None:
         if self._waiting_fd is None or self._waiting_pid != os.getpid():
             self._waiting_fd = os.open(self.waiting_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -112,6 +126,12 @@ class WriterLock:
         return self._fd
 
 
+def _closed(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+    return None
+
+
 def _raw(connection):
     """The DBAPI connection itself, also when SQLAlchemy hands over its pool's proxy of it."""
     return getattr(connection, "dbapi_connection", connection)
@@ -121,6 +141,7 @@ def install(engine: sa.Engine, database_path: Path) -> WriterLock:
     """Releases the writer lock after the engine's COMMIT and ROLLBACK (and when a connection
     is closed or invalidated); the caller takes it before BEGIN."""
     lock = WriterLock(database_path)
+    weakref.finalize(engine, lock.close)
     dialect = engine.dialect
     do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
+from crisis_ct.catalogues import read_yaml
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "notification_rules.yaml"
 LANGUAGES = ("en", "fr")
@@ -75,10 +75,7 @@ def _as_text(value: Any, language: str) -> str:
 
 
 def load_notification_rules(path: Path | str = DEFAULT) -> NotificationRules:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise NotificationRulesError(path, f"cannot be read: {exc}") from exc
+    data = read_yaml(path, lambda message: NotificationRulesError(path, message))
     if not isinstance(data, dict):
         raise NotificationRulesError(path, "must be a mapping with version, lookback_hours and rules")
     unknown = sorted(set(data) - {"version", "lookback_hours", "rules"})

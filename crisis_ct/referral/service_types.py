@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
+from crisis_ct.catalogues import read_yaml
 from crisis_ct.tasks.catalogue import Text
 
 DEFAULT = Path(__file__).resolve().parents[2] / "forms" / "service_types.yaml"
@@ -55,13 +55,7 @@ class ServiceTypeCatalogue:
 
 def load_service_types(path: Path | str = DEFAULT) -> ServiceTypeCatalogue:
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ServiceTypesError(path, f"cannot read the file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ServiceTypesError(path, f"not valid YAML: {exc}") from exc
-    return parse_service_types(raw, path)
+    return parse_service_types(read_yaml(path, lambda message: ServiceTypesError(path, message)), path)
 
 
 def parse_service_types(raw: object, path: Path | str = "<data>") -> ServiceTypeCatalogue:

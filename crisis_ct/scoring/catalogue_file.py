@@ -7,8 +7,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
+from crisis_ct.catalogues import read_yaml
 from crisis_ct.scoring.catalogue import (
     COMBINES, DEFAULT_CATALOGUE_PATH, DOMAINS, LANGUAGES, MAX_PHASE, MIN_PHASE, REPO_ROOT, Catalogue,
     CatalogueError, Choice, Detail, Indicator, Settings, _CODE_PATTERN, _EntryError, _ID_PATTERN,
@@ -17,15 +16,7 @@ from crisis_ct.scoring.catalogue import (
 def load_catalogue(path: Path | str = DEFAULT_CATALOGUE_PATH) -> Catalogue:
     path = Path(path)
     source = _display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogueError([f"{source}: cannot read file: {exc.strerror or exc}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogueError([f"{source}: not valid YAML: {exc}"]) from exc
-    return parse_catalogue(data, source)
+    return parse_catalogue(read_yaml(path, lambda message: CatalogueError([f"{source}: {message}"])), source)
 
 
 def parse_catalogue(data: Any, source: str = "<catalogue>") -> Catalogue:

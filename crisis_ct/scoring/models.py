@@ -16,6 +16,8 @@ class SiteRiskScore(Base):
     __tablename__ = "site_risk_scores"
     __table_args__ = (
         sa.Index("ix_site_risk_scores_site_computed", "site_id", "computed_at"),
+        # The notification detector asks every minute for the scores of its window.
+        sa.Index("ix_site_risk_scores_computed_at", "computed_at"),
         # One current score per site, enforced by the database on both engines.
         sa.Index("uq_site_risk_scores_current", "site_id", unique=True,
                  postgresql_where=sa.text("is_current"), sqlite_where=sa.text("is_current")),
@@ -41,6 +43,7 @@ class AdminAreaRiskScore(Base):
     __tablename__ = "admin_area_risk_scores"
     __table_args__ = (
         sa.Index("ix_admin_area_risk_scores_area_computed", "admin_area_id", "computed_at"),
+        sa.Index("ix_admin_area_risk_scores_computed_at", "computed_at"),
         sa.Index("uq_admin_area_risk_scores_current", "admin_area_id", unique=True,
                  postgresql_where=sa.text("is_current"), sqlite_where=sa.text("is_current")),
     )

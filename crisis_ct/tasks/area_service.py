@@ -21,8 +21,8 @@ from crisis_ct.geography.site_areas import sites_with_areas
 from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.area_tasks import NO_SITES_LEFT, AreaTaskPlan, SiteHit, closing_action, plan_area_task
 from crisis_ct.tasks.batch_tasks import BatchTasks
-from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
+from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.generation import ExistingTask
 from crisis_ct.tasks.models import MitigationTask, TaskSite, expertise_column_value, place_key
 
@@ -32,7 +32,8 @@ _CHUNK = 1000
 
 
 def site_areas(session: Session, site_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """site id -> {admin level: admin area id} of the areas its P-codes name."""
+    """site id -> {admin level: admin area id} of the areas its P-codes name (one equality
+    join per P-code column: crisis_ct.geography.site_areas)."""
     wanted = sorted(set(site_ids))
     return {site.id: site.areas for start in range(0, len(wanted), _CHUNK)
             for site in sites_with_areas(session, wanted[start:start + _CHUNK])}

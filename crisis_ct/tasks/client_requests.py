@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import sqlalchemy as sa
@@ -33,6 +33,10 @@ from crisis_ct.tasks.models import AppliedClientRequest
 TABLE = AppliedClientRequest.__table__
 # The task actions a phone may write offline; claim and renew need the network.
 OFFLINE_ACTIONS = ("progress", "complete")
+# How long an applied id is kept. A repeat only comes from a phone whose answer was lost, and
+# it resends as soon as the network is back; once the expert's claim has ended (claims expire
+# within days), a note or completion is refused anyway. Two months cover any of that.
+KEEP_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,8 @@ def _stored_answer(session: Session, user_id: int, client_id: str, task_id: int,
         raise TaskConflict(f"This client_id was already used for {row.action} on task {row.task_id}.",
                            {"task_id": row.task_id, "action": row.action}, code="client_id_reused")
     return row.response
+
+
+def prune_applied(session: Session, *, now: datetime) -> int:
+    """Forget the ids applied more than KEEP_DAYS ago; returns how many."""
+    return session.execute(sa.delete(TABLE).where(TABLE.c.applied_at < now - timedelta(days=KEEP_DAYS))).rowcount

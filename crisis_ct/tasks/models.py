@@ -61,6 +61,7 @@ class MitigationTask(Base):
         sa.Index("ix_mitigation_tasks_claim_expires_at", "claim_expires_at",
                  **_partial("claim_expires_at IS NOT NULL")),
         sa.Index("ix_mitigation_tasks_admin_area_id", "admin_area_id", **_partial("admin_area_id IS NOT NULL")),
+        sa.Index("ix_mitigation_tasks_created_at", "created_at"),  # new tasks of the notification window
         sa.CheckConstraint("scope IN ('site', 'admin_area')", name="scope"),
         sa.CheckConstraint(
             "status IN ('open','claimed','in_progress','done','verified','cancelled')", name="status"),
@@ -150,6 +151,8 @@ class TaskHistory(Base):
     """One row per transition or generator event; never updated."""
 
     __tablename__ = "mitigation_task_history"
+    # The notification detector asks every minute for one action's rows of its window.
+    __table_args__ = (sa.Index("ix_mitigation_task_history_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("mitigation_tasks.id", ondelete="CASCADE"), index=True)

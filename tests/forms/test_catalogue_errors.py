@@ -127,7 +127,7 @@ def test_invalid_yaml_names_the_file(tmp_path):
 
 def test_missing_file_names_the_file(tmp_path):
     path = tmp_path / "absent.yaml"
-    assert load_error(path).startswith(f"{path}: cannot read file")
+    assert load_error(path).startswith(f"{path}: cannot read the file")
 
 
 def test_default_file_is_named_relative_to_the_repository():

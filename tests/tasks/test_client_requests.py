@@ -138,3 +138,22 @@ def test_simultaneous_repeats_of_one_id_apply_it_once(database, claimed, served,
     assert all(answer == results[0][1] for _, answer, _ in results)
     recorded = {"progress": "progressed", "complete": "completed"}[action]
     assert [event.comment for event in _events(database, task_id, recorded)] == [body["comment"]]
+
+
+def test_applied_ids_are_forgotten_after_keep_days_and_only_those(client, database, claimed):
+    from crisis_ct.tasks.client_requests import KEEP_DAYS, prune_applied
+
+    task_id, token = claimed
+    for _ in range(2):
+        note = {"comment": "kept", "client_id": str(uuid.uuid4())}
+        assert client.post(f"/api/v1/tasks/{task_id}/progress", json=note, headers=auth(token)).status_code == 200
+    with database.session() as session:
+        old = session.scalars(sa.select(AppliedClientRequest)).first()
+        old.applied_at = NOW - timedelta(days=KEEP_DAYS, minutes=1)
+        kept = session.scalar(sa.select(AppliedClientRequest.client_id)
+                              .where(AppliedClientRequest.client_id != old.client_id))
+    with database.session() as session:
+        assert prune_applied(session, now=NOW) == 1
+    with database.session() as session:
+        assert session.scalars(sa.select(AppliedClientRequest.client_id)).all() == [kept]
+        assert prune_applied(session, now=NOW) == 0
