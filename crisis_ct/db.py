@@ -9,7 +9,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -238,6 +238,16 @@ def transaction_lock(session: Session, name: str) -> None:
     IMMEDIATE, so writers already run one at a time."""
     if is_postgres(session):
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+
+
+def refresh_statistics(session: Session, tables: Sequence[str]) -> None:
+    """Give the query planner statistics of these tables as this transaction leaves them,
+    after a bulk write: autovacuum analyzes them only a while later, and until then the
+    planner plans for the tables as they were (empty, say) and scans what an index would find.
+    PostgreSQL: ANALYZE, which counts the rows its own transaction wrote. SQLite plans
+    without statistics unless told to keep them; nothing to do."""
+    if is_postgres(session):
+        session.execute(sa.text(f"ANALYZE {', '.join(tables)}"))
 
 
 class Database:

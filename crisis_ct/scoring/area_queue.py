@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crisis_ct.db import Base
 from crisis_ct.geography.models import AdminArea
-from crisis_ct.spatial import spatial_sql
+from crisis_ct.spatial import SpatialSQL, spatial_sql
 from crisis_ct.timeutil import utcnow
 from crisis_ct.types import UTCDateTime
 
@@ -51,28 +52,23 @@ def _chunks(items: list) -> Iterable[list]:
         yield items[start:start + _CHUNK]
 
 
-def area_ids(session: Session, operation_id: int, pcodes: Iterable[str] | None) -> list[int]:
-    """The ids of the operation's admin areas with these P-codes (all of them for None)."""
-    query = sa.select(AdminArea.id).where(AdminArea.operation_id == operation_id).order_by(AdminArea.id)
-    if pcodes is None:
-        return list(session.scalars(query))
-    ids: list[int] = []
-    for chunk in _chunks(sorted(set(pcodes))):
-        ids.extend(session.scalars(query.where(AdminArea.pcode.in_(chunk))))
-    return ids
-
-
 def mark_changed(session: Session, ids: Iterable[int]) -> None:
     """Count a change of these areas' sites (in the transaction that writes the sites' scores)."""
     ids = sorted(set(ids))
     if not ids:
         return
     now = utcnow()
-    insert = spatial_sql(session).insert(_table)
-    statement = insert.on_conflict_do_update(
-        index_elements=["admin_area_id"], set_={"version": _table.c.version + 1, "changed_at": now})
-    session.execute(statement, [{"admin_area_id": id_, "version": 1, "scored_version": 0, "changed_at": now}
-                                for id_ in ids])
+    session.execute(_count_change(spatial_sql(session)),
+                    [{"admin_area_id": id_, "version": 1, "scored_version": 0, "changed_at": now} for id_ in ids])
+
+
+@lru_cache(maxsize=None)
+def _count_change(database: SpatialSQL):
+    """A first change of an area, or one more: built once (every re-score of a site runs it)."""
+    insert = database.insert(_table)
+    return insert.on_conflict_do_update(
+        index_elements=["admin_area_id"],
+        set_={"version": _table.c.version + 1, "changed_at": insert.excluded.changed_at})
 
 
 @dataclass(frozen=True)

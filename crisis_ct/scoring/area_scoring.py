@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.db import transaction_lock
 from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.geography.site_areas import SiteWithAreas
 from crisis_ct.scoring import area_queue
 from crisis_ct.scoring.area import AreaScore, SiteForArea, score_area
 from crisis_ct.scoring.current import SCORING_LOCK, catalogue, mark_not_current
@@ -113,14 +114,9 @@ def rescore_areas(session: Session, operation_id: int, pcodes: set[str] | None =
     return len(scored)
 
 
-def mark_areas_changed(session: Session, sites: Iterable) -> None:
-    """The deferred path: the admin areas above these sites (rows with operation_id and
-    adm1-3 P-codes) are due for re-scoring."""
-    by_operation: dict[int, set[str]] = defaultdict(set)
-    for site in sites:
-        by_operation[site.operation_id].update(p for p in (site.adm1_pcode, site.adm2_pcode, site.adm3_pcode) if p)
-    for operation_id, pcodes in by_operation.items():
-        area_queue.mark_changed(session, area_queue.area_ids(session, operation_id, pcodes))
+def mark_areas_changed(session: Session, sites: Iterable[SiteWithAreas]) -> None:
+    """The deferred path: the admin areas above these sites are due for re-scoring."""
+    area_queue.mark_changed(session, {area_id for site in sites for area_id in site.areas.values()})
 
 
 def read_due_areas(session: Session, now: datetime) -> list[ScoredArea]:

@@ -8,6 +8,8 @@ read path filters submissions (service._interviews_by_site applies `counted_subm
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,14 +36,19 @@ def is_counted(validation_status: str | None, withdrawn_at) -> bool:
 def review_notes(session: Session, where) -> dict[int, dict]:
     """Per site (of the submissions matching `where`): how many interviews were left out
     and why, and which counted ones are on hold. Sites with nothing to say are absent."""
-    rows = session.execute(
+    return notes_from_rows(session.execute(
         sa.select(Submission.site_id, Submission.id, Submission.validation_status, Submission.withdrawn_at)
-        .where(where, sa.text(f"({REVIEWED_WHERE})")).order_by(Submission.id)).all()
+        .where(where, sa.text(f"({REVIEWED_WHERE})")).order_by(Submission.id)))
+
+
+def notes_from_rows(rows: Iterable[tuple[int, int, str | None, datetime | None]]) -> dict[int, dict]:
+    """`review_notes` from (site id, submission id, validation status, withdrawn at) rows
+    already read, in submission id order; rows of submissions nobody reviewed add nothing."""
     notes: dict[int, dict] = defaultdict(lambda: {"left_out": {"not_approved": 0, "withdrawn": 0},
                                                   "on_hold": []})
     for site_id, submission_id, status, withdrawn_at in rows:
         if withdrawn_at is None and status not in (NOT_APPROVED, ON_HOLD):
-            continue  # approved: nothing to say
+            continue  # approved or not reviewed: nothing to say
         note = notes[site_id]
         if withdrawn_at is not None:
             note["left_out"]["withdrawn"] += 1

@@ -25,16 +25,24 @@ def mark_not_current(session: Session, column, ids: Sequence[int]) -> None:
     """Clear is_current on the current rows of these places (column: the place's id column)."""
     if not ids:
         return
-    table = column.table
     # Whoever clears a current row and writes the next one holds the scoring lock, so two
     # writers never both insert a current row (uq_site_risk_scores_current).
     transaction_lock(session, SCORING_LOCK)
-    if is_postgres(session):
-        # One statement with one array parameter, whatever the number of places.
-        ids_param = sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer))
-        session.execute(sa.update(table).where(column == sa.any_(ids_param), table.c.is_current)
-                        .values(is_current=False))
+    postgres = is_postgres(session)
+    statement = _clear_current(column, postgres)
+    if postgres:
+        session.execute(statement, {"ids": list(ids)})
         return
     for start in range(0, len(ids), 1000):
-        session.execute(sa.update(table).where(column.in_(ids[start:start + 1000]), table.c.is_current)
-                        .values(is_current=False))
+        session.execute(statement, {"ids": list(ids[start:start + 1000])})
+
+
+@lru_cache(maxsize=None)
+def _clear_current(column, postgres: bool) -> sa.Update:
+    """The UPDATE for one kind of place, built once (a re-score of one site runs it each time)."""
+    if postgres:
+        # One statement with one array parameter, whatever the number of places.
+        which = column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+    else:
+        which = column.in_(sa.bindparam("ids", expanding=True))
+    return sa.update(column.table).where(which, column.table.c.is_current).values(is_current=False)

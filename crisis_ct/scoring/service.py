@@ -9,20 +9,22 @@ import os
 import signal
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crisis_ct.bulk import cyclic_gc_paused
-from crisis_ct.db import is_postgres, json_dumps, transaction_lock
+from crisis_ct.db import is_postgres, json_dumps, refresh_statistics, transaction_lock
 from crisis_ct.geography.models import Site
+from crisis_ct.geography.site_areas import SiteWithAreas, operation_sites_with_areas, site_from_row, sites_and_areas
 from crisis_ct.kobo.models import Submission
 from crisis_ct.scoring import queue
 from crisis_ct.scoring.area_scoring import mark_areas_changed, rescore_areas
 from crisis_ct.scoring.catalogue import Catalogue
 from crisis_ct.scoring.current import SCORING_LOCK, catalogue, mark_not_current  # noqa: F401 - imported from here
-from crisis_ct.scoring.counted import counted_submissions, review_notes
+from crisis_ct.scoring.counted import counted_submissions, notes_from_rows, review_notes
 from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.scoring.rules import KiInterview, SiteScore, score_site
 from crisis_ct.timeutil import utcnow
@@ -64,9 +66,42 @@ def _interviews_by_site(session: Session, where) -> dict[int, list[KiInterview]]
     return interviews
 
 
-# Only what scoring, task generation and the area roll-up read: whole Site rows would
-# load every geometry.
-_SITE_COLUMNS = (Site.id, Site.operation_id, Site.site_type, Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
+class SitesToScore(NamedTuple):
+    sites: list[SiteWithAreas]
+    interviews: dict[int, list[KiInterview]]  # site id -> its counted interviews
+    notes: dict[int, dict]  # site id -> its counted.review_notes
+
+
+def _sites_to_score(session: Session, site_ids: Sequence[int]) -> SitesToScore:
+    """These sites with their admin areas, counted interviews and review notes, from one
+    query: a re-score of one site is a dozen round trips, and these were four of them.
+    Whether a submission counts is asked of the database, in the words of
+    `counted_submissions`."""
+    cat = catalogue()
+    sites: list[SiteWithAreas] = []
+    interviews: dict[int, list[KiInterview]] = defaultdict(list)
+    reviews = []
+    for row in session.connection().execute(_sites_and_submissions(), {"site_ids": list(site_ids)}):
+        if not sites or sites[-1].id != row.id:  # rows come in site order, a row per submission
+            sites.append(site_from_row(row))
+        if row.submission_id is None:
+            continue  # a site without submissions
+        if row.counted:
+            interviews[row.id].append(interview_from_row(cat, row.submission_id, row.assessment_date, row.ki_sex,
+                                                         row.answers))
+        reviews.append((row.id, row.submission_id, row.validation_status, row.withdrawn_at))
+    return SitesToScore(sites, interviews, notes_from_rows(reviews))
+
+
+@cache
+def _sites_and_submissions() -> sa.Select:
+    # Built once (a re-score of one site is a few milliseconds: building it was a tenth).
+    return (sites_and_areas()
+            .add_columns(Submission.id.label("submission_id"), Submission.assessment_date, Submission.ki_sex,
+                         Submission.answers, Submission.validation_status, Submission.withdrawn_at,
+                         counted_submissions().label("counted"))
+            .outerjoin(Submission, Submission.site_id == Site.id)
+            .where(Site.id.in_(sa.bindparam("site_ids", expanding=True))).order_by(Submission.id))
 
 
 class ScoredSite(NamedTuple):
@@ -95,7 +130,8 @@ def scored_site(site_id: int, score: SiteScore) -> ScoredSite:
     return ScoredSite(site_id, score, json_dumps(score.to_dict()))
 
 
-def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
+def _store_site_scores(session: Session, scored: Sequence[tuple[SiteWithAreas, ScoredSite]],
+                       now: datetime) -> list[int]:
     if not scored:
         return []
     mark_not_current(session, SiteRiskScore.__table__.c.site_id, [site.id for site, _ in scored])
@@ -107,15 +143,17 @@ def _store_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite
         "recency": score.recency, "catalogue_version": score.catalogue_version, "explanation": item.explanation(),
         "domain_phases": dict(score.domain_phases),
     } for site, item in scored for score in (item.score,)]
-    return list(session.scalars(
-        sa.insert(SiteRiskScore).returning(SiteRiskScore.id, sort_by_parameter_order=True), rows))
+    # The table's Core insert: the ORM's bulk insert path cost more than the statement.
+    scores = SiteRiskScore.__table__
+    return list(session.scalars(sa.insert(scores).returning(scores.c.id, sort_by_parameter_order=True), rows))
 
 
 _COPY_SITE_SCORES = ("COPY site_risk_scores (id, site_id, operation_id, computed_at, is_current, phase, confidence, "
                      "assessment_date, recency, catalogue_version, explanation, domain_phases) FROM STDIN")
 
 
-def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]], now: datetime) -> list[int]:
+def _copy_site_scores(session: Session, scored: Sequence[tuple[SiteWithAreas, ScoredSite]],
+                      now: datetime) -> list[int]:
     """COPY the score rows in this transaction; ids drawn first, so task generation gets
     them without INSERT … RETURNING (thousands of rows x 11 parameters is slow to send and
     to prepare). The explanation goes as the JSON text its worker made."""
@@ -134,14 +172,15 @@ def _copy_site_scores(session: Session, scored: Sequence[tuple[Site, ScoredSite]
     return ids
 
 
-def _generate_site_tasks(session: Session, scored: Sequence[tuple[Site, ScoredSite]], score_ids: Sequence[int],
-                         now: datetime) -> None:
+def _generate_site_tasks(session: Session, scored: Sequence[tuple[SiteWithAreas, ScoredSite]],
+                         score_ids: Sequence[int], now: datetime) -> None:
     from crisis_ct.tasks import service as tasks
 
     tasks.generate(session, [
         tasks.site_scoring(site_id=site.id, operation_id=site.operation_id, score=score, score_id=score_id,
                            site_type=site.site_type, now=now)
-        for (site, (_, score, *_)), score_id in zip(scored, score_ids)], now=now)
+        for (site, (_, score, *_)), score_id in zip(scored, score_ids)],
+        now=now, site_areas={site.id: site.areas for site, _ in scored})
 
 
 def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | None = None,
@@ -150,9 +189,7 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
     areas_now: the drain) later, the areas marked changed here (crisis_ct.scoring.area_scoring)."""
     now = now or utcnow()
     wanted = sorted(set(site_ids))
-    sites = session.execute(sa.select(*_SITE_COLUMNS).where(Site.id.in_(wanted)).order_by(Site.id)).all()
-    interviews = _interviews_by_site(session, Submission.site_id.in_(wanted))
-    notes = review_notes(session, Submission.site_id.in_(wanted))
+    sites, interviews, notes = _sites_to_score(session, wanted)
     cat = catalogue()
     scored = [(site, ScoredSite(site.id, score_site(cat, interviews[site.id], as_of=now.date()), None,
                                 notes.get(site.id)))
@@ -168,7 +205,7 @@ def rescore_sites(session: Session, site_ids: Iterable[int], *, now: datetime | 
         return len(scored)
     by_operation: dict[int, set[str]] = defaultdict(set)
     for site in sites:
-        by_operation[site.operation_id].update(p for p in (site.adm1_pcode, site.adm2_pcode, site.adm3_pcode) if p)
+        by_operation[site.operation_id].update(site.pcodes)
     for operation_id, pcodes in by_operation.items():
         rescore_areas(session, operation_id, pcodes, now=now)
     return len(scored)
@@ -218,6 +255,9 @@ def process_queue(session: Session, *, batch: int | None = None) -> int:
 # generates tasks. SQLite stays in one process: an in-memory database is not shareable.
 PARALLEL_MIN_SITES = 2000
 _WORKER_CHUNK = 500
+# What a full re-score writes in bulk (tens of thousands of rows each): their statistics
+# are refreshed at its end.
+BULK_WRITTEN_TABLES = ("site_risk_scores", "admin_area_risk_scores", "mitigation_tasks", "mitigation_task_sites")
 
 
 def _site_chunks_scored(session: Session, operation_id: int, as_of: date, chunk: int,
@@ -299,8 +339,7 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
     # Before anything is read: drainers take this lock before their queue rows too.
     transaction_lock(session, SCORING_LOCK)
     with cyclic_gc_paused():
-        sites = {site.id: site for site in session.execute(
-            sa.select(*_SITE_COLUMNS).where(Site.operation_id == operation_id))}
+        sites = {site.id: site for site in operation_sites_with_areas(session, operation_id)}
         site_ids: list[int] = []
         notes = review_notes(session, Submission.operation_id == operation_id)
         for chunk_scored in _site_chunks_scored(session, operation_id, now.date(), chunk, parallel):
@@ -313,4 +352,8 @@ def score_all(session: Session, operation_id: int, *, progress: Callable[[int], 
         mark_not_current(session, SiteRiskScore.__table__.c.site_id, sorted(set(sites) - set(site_ids)))
         rescore_areas(session, operation_id, None, now=now)
         queue.dequeue(session, site_ids, enqueued_before=now)
+    # The next re-score of one site reads these tables by index; with the statistics they had
+    # before this bulk write (an empty mitigation_task_sites, say) the planner scanned
+    # mitigation_tasks instead, 40 times slower, until autovacuum's ANALYZE came round.
+    refresh_statistics(session, BULK_WRITTEN_TABLES)
     return len(site_ids)

@@ -2,50 +2,41 @@
 of site scorings, become one task per (rule, admin area) with its list of sites
 (`mitigation_task_sites`), planned by crisis_ct.tasks.area_tasks.
 
-Cost grows with the batch, not with the area: a batch reads its own sites' list rows, the
-tasks of the areas it touches, and counts the rows of the tasks it changed, so a re-score of
-one site in an area of 800 sites touches a handful of rows.
+Cost grows with the batch, not with the area: a batch reads its own sites' list rows and the
+tasks of its sites' areas (crisis_ct.tasks.batch_tasks, with the places' own tasks), and
+counts the rows of the tasks it changed, so a re-score of one site in an area of 800 sites
+touches a handful of rows.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from crisis_ct.geography.models import AdminArea, Site
+from crisis_ct.geography.site_areas import sites_with_areas
 from crisis_ct.tasks import history, rule_texts, states
 from crisis_ct.tasks.area_tasks import NO_SITES_LEFT, AreaTaskPlan, SiteHit, closing_action, plan_area_task
+from crisis_ct.tasks.batch_tasks import BatchTasks
 from crisis_ct.tasks.catalogue import MitigationCatalogue, MitigationRule
+from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.generation import ExistingTask
 from crisis_ct.tasks.models import MitigationTask, TaskSite, expertise_column_value, place_key
 
-GENERATOR = history.GENERATOR
 _TASKS = MitigationTask.__table__
 _SITES = TaskSite.__table__
 _CHUNK = 1000
-_PCODE_COLUMNS = (Site.adm1_pcode, Site.adm2_pcode, Site.adm3_pcode)
 
 
 def site_areas(session: Session, site_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """site id -> {admin level: admin area id} of the areas its P-codes name."""
+    """site id -> {admin level: admin area id} of the areas its P-codes name (one equality
+    join per P-code column: crisis_ct.geography.site_areas)."""
     wanted = sorted(set(site_ids))
-    found: dict[int, dict[int, int]] = defaultdict(dict)
-    # One equality join per P-code column, each served by the (operation_id, pcode) key: a
-    # single join on `pcode IN (adm1, adm2, adm3)` compared every site with every area (0.5 s
-    # per 1,000 sites at 3,000 areas, growing with the world: the 100k re-score's worst part).
-    areas = [aliased(AdminArea) for _ in _PCODE_COLUMNS]
-    query = sa.select(Site.id, *(column for area in areas for column in (area.level, area.id)))
-    for area, pcode in zip(areas, _PCODE_COLUMNS):
-        query = query.outerjoin(area, sa.and_(area.operation_id == Site.operation_id, area.pcode == pcode))
-    for start in range(0, len(wanted), _CHUNK):
-        for site_id, *levels_and_ids in session.execute(query.where(Site.id.in_(wanted[start:start + _CHUNK]))):
-            for level, area_id in zip(levels_and_ids[::2], levels_and_ids[1::2]):
-                if area_id is not None:
-                    found[site_id][level] = area_id
-    return found
+    return {site.id: site.areas for start in range(0, len(wanted), _CHUNK)
+            for site in sites_with_areas(session, wanted[start:start + _CHUNK])}
 
 
 def area_for(rule: MitigationRule, areas: dict[int, int]) -> int | None:
@@ -60,9 +51,10 @@ def area_for(rule: MitigationRule, areas: dict[int, int]) -> int | None:
 class AreaBatch:
     """The site hits of area rules from one batch of site scorings; `apply` writes them."""
 
-    def __init__(self, catalogue: MitigationCatalogue, now: datetime):
+    def __init__(self, catalogue: MitigationCatalogue, now: datetime, known: BatchTasks):
         self.catalogue = catalogue
         self.now = now
+        self.known = known  # the batch's area tasks and list rows, read before planning
         self.scored: dict[int, int] = {}  # site id scored in this batch -> its operation id
         self.hits: dict[tuple[int, str], dict[int, SiteHit]] = defaultdict(dict)
 
@@ -72,22 +64,22 @@ class AreaBatch:
     def hit(self, area_id: int, rule_id: str, hit: SiteHit) -> None:
         self.hits[(area_id, rule_id)][hit.site_id] = hit
 
-    def apply(self, session: Session) -> list[AreaTaskPlan]:
+    def apply(self, session: Session, written: GeneratedWrites) -> list[AreaTaskPlan]:
+        """Create the area tasks and write the list rows the plans need now; the updates of
+        existing tasks and the history go to `written`."""
         if not self.scored:
             return []
-        area_rules = sorted(rule.id for rule in self.catalogue.rules if rule.admin_level is not None)
-        listed = _listed(session, self.scored)  # (area, rule) -> listed sites scored now
-        keys = set(self.hits) | set(listed)
-        tasks = _area_tasks(session, {area for area, _ in keys}, area_rules)
+        listed = self.known.listed  # (area, rule) -> listed sites scored now
         plans = []
-        for area_id, rule_id in sorted(keys):
-            plan = plan_area_task(area_id, rule_id, self.hits.get((area_id, rule_id), {}),
-                                  listed.get((area_id, rule_id), ()), tasks.get((area_id, rule_id), ()),
+        for key in sorted(set(self.hits) | set(listed)):
+            tasks = [ExistingTask(row.rule_id, row.status, row.priority, row.id, row.assessment_date, row.due_at,
+                                  row.closed_at) for row in self.known.area.get(key, ())]
+            plan = plan_area_task(*key, self.hits.get(key, {}), listed.get(key, ()), tasks,
                                   now=self.now, catalogue=self.catalogue)
             if plan is not None:
                 plans.append(plan)
         if plans:
-            _Writer(session, self.catalogue, self.now, self._operations()).write(plans)
+            _Writer(session, self.catalogue, self.now, self._operations(), self.known.area_rows, written).write(plans)
         return plans
 
     def _operations(self) -> dict[int, int]:
@@ -100,53 +92,26 @@ class AreaBatch:
         return operations
 
 
-def _listed(session: Session, scored: dict[int, int]) -> dict[tuple[int, str], list[int]]:
-    found: dict[tuple[int, str], list[int]] = defaultdict(list)
-    site_ids = sorted(scored)
-    for start in range(0, len(site_ids), _CHUNK):
-        rows = session.execute(
-            sa.select(_SITES.c.site_id, _TASKS.c.admin_area_id, _TASKS.c.rule_id)
-            .join(_TASKS, _TASKS.c.id == _SITES.c.task_id)
-            .where(_SITES.c.site_id.in_(site_ids[start:start + _CHUNK]),
-                   _TASKS.c.status.not_in(sorted(states.FINAL_STATES))))
-        for site_id, area_id, rule_id in rows:
-            found[(area_id, rule_id)].append(site_id)
-    return found
-
-
-def _area_tasks(session: Session, area_ids: set[int], rule_ids: list[str]) -> dict[tuple[int, str], list]:
-    found: dict[tuple[int, str], list] = defaultdict(list)
-    wanted = sorted(area_ids)
-    for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            sa.select(_TASKS.c.id, _TASKS.c.admin_area_id, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
-                      _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.closed_at, _TASKS.c.operation_id)
-            .where(_TASKS.c.admin_area_id.in_(wanted[start:start + _CHUNK]), _TASKS.c.scope == "admin_area",
-                   _TASKS.c.rule_id.in_(rule_ids)))
-        for row in rows:
-            found[(row.admin_area_id, row.rule_id)].append(
-                ExistingTask(row.rule_id, row.status, row.priority, row.id, row.assessment_date, row.due_at,
-                             row.closed_at))
-    return found
-
-
 class _Writer:
     def __init__(self, session: Session, catalogue: MitigationCatalogue, now: datetime,
-                 operations: dict[int, int]):
+                 operations: dict[int, int], tasks: Mapping[int, object], written: GeneratedWrites):
         self.session, self.catalogue, self.now, self.operations = session, catalogue, now, operations
-        self.history: list[dict] = []
+        self.tasks = tasks  # the existing tasks planned for, by id, as read before planning
+        self.written = written
 
     def write(self, plans: Sequence[AreaTaskPlan]) -> None:
         created = self._create([plan for plan in plans if plan.task_id is None])
         existing = [plan for plan in plans if plan.task_id is not None]
         self._list_rows(created, existing)
-        self._update_tasks(existing)
+        values = self._task_values(existing)
         # A created task's count is its evidence already; only lists that changed need one.
-        self._settle([plan.task_id for plan in existing if plan.add or plan.remove])
-        if self.history or created:
-            history.write_generated(self.session, GENERATOR, self.history, at=self.now, created=[
-                (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id,
-                 plan.priority) for task_id, plan in created])
+        self._settle(values, [plan.task_id for plan in existing if plan.add or plan.remove])
+        # Each task written once, with what the plan and its new count change.
+        for task_id, changes in values.items():
+            self.written.update(task_id, changes)
+        self.written.created.extend(
+            (("admin_area", plan.area_id, self.operations[plan.area_id], None), task_id, plan.rule_id, plan.priority)
+            for task_id, plan in created)
 
     def _create(self, plans: Sequence[AreaTaskPlan]) -> list[tuple[int, AreaTaskPlan]]:
         if not plans:
@@ -179,21 +144,16 @@ class _Writer:
                     "site_score_id": hit.score_id, "updated_at": self.now}
                    for plan in existing for hit in plan.refresh]
         if updates:
-            self.session.execute(
-                sa.update(_SITES).where(_SITES.c.task_id == sa.bindparam("b_task"),
-                                        _SITES.c.site_id == sa.bindparam("b_site"))
-                .values({name: sa.bindparam(name) for name in
-                         ("priority", "evidence", "assessment_date", "site_score_id", "updated_at")}), updates)
+            self.session.execute(_refresh_list_row(), updates)
         removals = [{"b_task": plan.task_id, "b_site": site} for plan in existing for site in plan.remove]
         if removals:
-            self.session.execute(sa.delete(_SITES).where(_SITES.c.task_id == sa.bindparam("b_task"),
-                                                         _SITES.c.site_id == sa.bindparam("b_site")), removals)
+            self.session.execute(_remove_list_row(), removals)
 
-    def _update_tasks(self, plans: Sequence[AreaTaskPlan]) -> None:
-        current = {row.id: row for row in self._rows([plan.task_id for plan in plans])}
-        updates: dict[tuple, list[dict]] = defaultdict(list)  # one executemany per shape
+    def _task_values(self, plans: Sequence[AreaTaskPlan]) -> dict[object, dict]:
+        """task id -> the columns its plan changes."""
+        changes: dict[object, dict] = {}
         for plan in plans:
-            task = current[plan.task_id]
+            task = self.tasks[plan.task_id]
             values: dict = {"updated_at": self.now}
             if plan.add or plan.refresh:
                 values.update(needs_review=False, review_reason=None)
@@ -205,28 +165,25 @@ class _Writer:
             if plan.add or plan.remove:
                 self._event(task, "sites_changed", {"added": [hit.site_id for hit in plan.add],
                                                     "removed": list(plan.remove)})
-            updates[tuple(sorted(values))].append({"b_id": plan.task_id, **values})
-        self._execute_updates(updates)
+            changes[plan.task_id] = values
+        return changes
 
-    def _execute_updates(self, updates: dict[tuple, list[dict]]) -> None:
-        for columns, rows in updates.items():
-            self.session.execute(sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
-                {name: sa.bindparam(name) for name in columns}), rows)
-
-    def _settle(self, task_ids: Sequence) -> None:
-        """Each changed task's site count in its evidence; a task left without sites is closed
-        as the state machine allows (area_tasks.closing_action)."""
+    def _settle(self, changes: dict[object, dict], task_ids: Sequence) -> None:
+        """Each of these tasks' site count in its evidence (counted after the list changes);
+        a task left without sites is closed as the state machine allows
+        (area_tasks.closing_action). Into `changes`."""
         if not task_ids:
             return
         counts = dict(self.session.execute(
             sa.select(_SITES.c.task_id, sa.func.count()).where(_SITES.c.task_id.in_(list(task_ids)))
             .group_by(_SITES.c.task_id)).all())
-        updates: dict[tuple, list[dict]] = defaultdict(list)
-        empty = {row.id: row for row in self._rows([task_id for task_id in task_ids if not counts.get(task_id)])}
         for task_id in task_ids:
-            values: dict = {"evidence": sites_evidence(counts.get(task_id, 0))}
-            task = empty.get(task_id)
-            if task is not None:
+            values = changes[task_id]
+            values["evidence"] = sites_evidence(counts.get(task_id, 0))
+            if not counts.get(task_id):
+                # Its status and review flag as read before planning: the list changes
+                # written since touch neither.
+                task = self.tasks[task_id]
                 action = closing_action(task.status)
                 if action == "cancel":
                     values.update(status=states.CANCELLED, closed_at=self.now)
@@ -234,23 +191,26 @@ class _Writer:
                 elif action == "review" and not (task.needs_review and task.review_reason == NO_SITES_LEFT):
                     values.update(needs_review=True, review_reason=NO_SITES_LEFT)
                     self._event(task, "flagged_for_review", {"reason": NO_SITES_LEFT})
-            updates[tuple(sorted(values))].append({"b_id": task_id, **values})
-        self._execute_updates(updates)
-
-    def _rows(self, task_ids: Sequence) -> list:
-        if not task_ids:
-            return []
-        return self.session.execute(
-            sa.select(_TASKS.c.id, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority, _TASKS.c.admin_area_id,
-                      _TASKS.c.operation_id, _TASKS.c.needs_review, _TASKS.c.review_reason)
-            .where(_TASKS.c.id.in_(list(task_ids)))).all()
 
     def _event(self, task, action: str, details: dict, to_status: str | None = None) -> None:
-        self.history.append({
-            "task_id": task.id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label, "action": action,
-            "from_status": task.status, "to_status": to_status or task.status, "comment": None,
-            "details": details, "_place": ("admin_area", task.admin_area_id, task.operation_id, None),
-            "_rule_id": task.rule_id})
+        self.written.event(task.id, ("admin_area", task.admin_area_id, task.operation_id, None), task.rule_id,
+                           action, task.status, to_status or task.status, details)
+
+
+# Statements built once: a re-score of one site runs them.
+def _list_row():
+    return sa.and_(_SITES.c.task_id == sa.bindparam("b_task"), _SITES.c.site_id == sa.bindparam("b_site"))
+
+
+@cache
+def _refresh_list_row() -> sa.Update:
+    columns = ("priority", "evidence", "assessment_date", "site_score_id", "updated_at")
+    return sa.update(_SITES).where(_list_row()).values({name: sa.bindparam(name) for name in columns})
+
+
+@cache
+def _remove_list_row() -> sa.Delete:
+    return sa.delete(_SITES).where(_list_row())
 
 
 def sites_evidence(count: int) -> list[dict]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,7 +26,9 @@ from crisis_ct.scoring.rules import domain_phases, site_phase_of
 from crisis_ct.tasks import area_service, history, rule_texts, states
 from crisis_ct.tasks.area_service import AreaBatch, evidence_json
 from crisis_ct.tasks.area_tasks import SiteHit
+from crisis_ct.tasks.batch_tasks import read_batch_tasks
 from crisis_ct.tasks.catalogue import MitigationCatalogue, indicator_scales, load_mitigation_rules
+from crisis_ct.tasks.generated_writes import GeneratedWrites
 from crisis_ct.tasks.generation import ExistingTask, TaskPlan, plan_tasks
 from crisis_ct.tasks.models import MitigationTask, expertise_column_value, place_key
 from crisis_ct.tasks.triggers import Facts, IndicatorFact, TriggeredRule, rules_triggered
@@ -120,24 +122,28 @@ def generate_for_area(session: Session, *, admin_area_id: int, score: AreaScore,
 
 
 _TASKS = MitigationTask.__table__
-_EXISTING_COLUMNS = (_TASKS.c.id, _TASKS.c.place_key, _TASKS.c.rule_id, _TASKS.c.status, _TASKS.c.priority,
-                     _TASKS.c.assessment_date, _TASKS.c.due_at, _TASKS.c.needs_review, _TASKS.c.review_reason,
-                     _TASKS.c.operation_id, _TASKS.c.closed_at)
-_CHUNK = 1000
 
 
-def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetime) -> list[TaskPlan]:
+def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetime,
+             site_areas: Mapping[int, Mapping[int, int]] | None = None) -> list[TaskPlan]:
     """Plan and apply tasks for many places at once: one read of their tasks, bulk writes.
+    `site_areas`: the admin areas of the scored sites (site id -> {level: area id}), when
+    the caller has read them with the sites; else they are looked up.
 
     A full re-score of thousands of sites goes through here, so the cost is a few
     statements per thousand places rather than a few per place."""
     catalogue, scales = catalogues()
     with cyclic_gc_paused():
-        existing = _existing_tasks(session, scorings)
-        area_batch = AreaBatch(catalogue, now)
         site_ids = [scoring.place_id for scoring in scorings if scoring.scope == "site"]
-        areas = area_service.site_areas(session, site_ids) if site_ids and _area_rules(catalogue) else {}
-        writes = _Writes(now)
+        area_rules = _area_rules(catalogue)
+        areas = site_areas if site_areas is not None else (
+            area_service.site_areas(session, site_ids) if site_ids and area_rules else {})
+        known = read_batch_tasks(session, site_ids, [s.place_id for s in scorings if s.scope == "admin_area"],
+                                 areas, area_rules)
+        existing = known.own
+        area_batch = AreaBatch(catalogue, now, known)
+        written = GeneratedWrites(now)
+        writes = _Writes(now, written)
         plans = []
         for scoring in scorings:
             key = place_key(scoring.scope, scoring.place_id)
@@ -148,15 +154,16 @@ def generate(session: Session, scorings: Sequence[PlaceScoring], *, now: datetim
                 triggered = _site_hits(triggered, scoring, areas.get(scoring.place_id, {}), area_batch)
             else:
                 # The area's own tasks (M03); its area tasks of site rules are area_batch's.
-                tasks = [t for t in tasks if t.rule_id not in _area_rules(catalogue)]
+                tasks = [t for t in tasks if t.rule_id not in area_rules]
             plan = plan_tasks(triggered,
                               [ExistingTask(t.rule_id, t.status, t.priority, t.id, t.assessment_date, t.due_at,
                                             t.closed_at) for t in tasks],
                               now=now, assessment_date=scoring.assessment_date, catalogue=catalogue)
             writes.add(catalogue, scoring, key, plan, {t.id: t for t in tasks})
             plans.append(plan)
-        writes.apply(session, catalogue)
-        area_batch.apply(session)
+        writes.create(session, catalogue)
+        area_batch.apply(session, written)
+        written.write(session)
     return plans
 
 
@@ -181,38 +188,16 @@ def _site_hits(triggered: Sequence[TriggeredRule], scoring: PlaceScoring, areas:
     return own
 
 
-def _existing_tasks(session: Session, scorings: Sequence[PlaceScoring]) -> dict[str, list]:
-    """The tasks of these places by place_key. Looked up by site_id / admin_area_id, whose
-    indexes serve any status (the place_key index is partial: open tasks only); place_key
-    is derived from scope and that id, so the same rows come back."""
-    found: dict[str, list] = {}
-    for scope, column in (("site", _TASKS.c.site_id), ("admin_area", _TASKS.c.admin_area_id)):
-        ids = sorted({s.place_id for s in scorings if s.scope == scope})
-        for start in range(0, len(ids), _CHUNK):
-            for row in session.execute(sa.select(*_EXISTING_COLUMNS).where(
-                    column.in_(ids[start:start + _CHUNK]), _TASKS.c.scope == scope)):
-                found.setdefault(row.place_key, []).append(row)
-    return found
-
-
 class _Writes:
-    """The rows a batch of plans inserts and updates, written in a few statements."""
+    """What a batch of plans for places' own tasks writes: the new rows (`create`), and the
+    updates and history it hands to `written` (GeneratedWrites)."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, written: GeneratedWrites):
         self.now = now
+        self.written = written
         self.created: list[dict] = []
         # (place, rule id, priority) of each created row: its audit entry, once it has an id.
         self.created_events: list[tuple[tuple, str, str]] = []
-        self.updates: dict[tuple, list[dict]] = {}
-        self.history: list[dict] = []
-
-    def _history(self, task_id, place: tuple, rule_id, action, from_status, to_status, details) -> dict:
-        return {"task_id": task_id, "at": self.now, "actor_user_id": None, "actor": GENERATOR.label,
-                "action": action, "from_status": from_status, "to_status": to_status, "comment": None,
-                "details": details, "_place": place, "_rule_id": rule_id}
-
-    def _update(self, task_id, **values) -> None:
-        self.updates.setdefault(tuple(sorted(values)), []).append({"b_id": task_id, **values})
 
     def _refresh_values(self, scoring: PlaceScoring, evidence, assessment_date) -> dict:
         values = {"evidence": evidence_json(evidence), "needs_review": False, "review_reason": None,
@@ -228,6 +213,7 @@ class _Writes:
         site_id = scoring.place_id if scoring.scope == "site" else None
         admin_area_id = scoring.place_id if scoring.scope == "admin_area" else None
         rules = _rules_by_id(catalogue)
+        written = self.written
         for item in plan.create:
             rule, expertise_tags = rules[item.rule_id]
             # Claim columns and review_reason are left out: NULL is their default.
@@ -243,40 +229,34 @@ class _Writes:
             self.created_events.append((place, rule.id, item.priority))
         for item in plan.escalate:
             task = tasks[item.task_id]
-            self._update(task.id, priority=item.to_priority, due_at=item.due_at,
-                         **self._refresh_values(scoring, item.evidence, item.assessment_date))
-            self.history.append(self._history(
-                task.id, place, task.rule_id, "escalated", task.status, task.status,
-                {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details}))
+            written.update(task.id, {"priority": item.to_priority, "due_at": item.due_at,
+                                     **self._refresh_values(scoring, item.evidence, item.assessment_date)})
+            written.event(task.id, place, task.rule_id, "escalated", task.status, task.status,
+                          {"from_priority": item.from_priority, "to_priority": item.to_priority, **score_details})
         for item in plan.refresh:
             task = tasks[item.task_id]
-            self._update(task.id, **self._refresh_values(scoring, item.evidence, item.assessment_date))
+            written.update(task.id, self._refresh_values(scoring, item.evidence, item.assessment_date))
             if task.needs_review:
-                self.history.append(self._history(task.id, place, task.rule_id, "review_cleared",
-                                                  task.status, task.status, score_details))
+                written.event(task.id, place, task.rule_id, "review_cleared", task.status, task.status,
+                              score_details)
         for item in plan.review:
             task = tasks[item.task_id]
             if task.needs_review and task.review_reason == item.reason:
                 continue  # already flagged for this reason: one history row, not one per rescoring
-            self._update(task.id, needs_review=True, review_reason=item.reason, updated_at=self.now)
-            self.history.append(self._history(task.id, place, task.rule_id, "flagged_for_review",
-                                              task.status, task.status, {"reason": item.reason, **score_details}))
+            written.update(task.id, {"needs_review": True, "review_reason": item.reason, "updated_at": self.now})
+            written.event(task.id, place, task.rule_id, "flagged_for_review", task.status, task.status,
+                          {"reason": item.reason, **score_details})
 
-    def apply(self, session: Session, catalogue: MitigationCatalogue) -> None:
-        created = []
-        if self.created:
-            text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
-            for row in self.created:
-                row["rule_text_id"] = text_ids[row["rule_text_id"]]
-            ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
-            created = [(place, task_id, rule_id, priority)
-                       for (place, rule_id, priority), task_id in zip(self.created_events, ids)]
-        for columns, rows in self.updates.items():
-            statement = sa.update(_TASKS).where(_TASKS.c.id == sa.bindparam("b_id")).values(
-                {name: sa.bindparam(name) for name in columns})
-            session.execute(statement, rows)
-        if self.history or created:
-            history.write_generated(session, GENERATOR, self.history, at=self.now, created=created)
+    def create(self, session: Session, catalogue: MitigationCatalogue) -> None:
+        """Insert the new tasks now: their ids go into the audit events."""
+        if not self.created:
+            return
+        text_ids = rule_texts.rule_text_ids(session, catalogue, {row["rule_text_id"] for row in self.created})
+        for row in self.created:
+            row["rule_text_id"] = text_ids[row["rule_text_id"]]
+        ids = history.insert_rows(session, _TASKS, self.created, with_ids=True)
+        self.written.created.extend((place, task_id, rule_id, priority)
+                                    for (place, rule_id, priority), task_id in zip(self.created_events, ids))
 
 
 @lru_cache(maxsize=8)
