@@ -153,9 +153,9 @@ def test_a_site_popup_shows_a_hostile_name_as_text_and_links_to_its_explanation(
     point = page.evaluate("""(name) => {
         const hook = window.crisisRiskMap;
         let target = null;
-        hook.sites.eachLayer((marker) => { if (marker.feature.properties.name === name) target = marker; });
-        hook.map.setView(target.getLatLng(), 15, { animate: false });
-        const p = hook.map.latLngToContainerPoint(target.getLatLng());
+        hook.sites.eachSite((props, latlng) => { if (props.name === name) target = latlng; });
+        hook.map.setView(target, 15, { animate: false });
+        const p = hook.map.latLngToContainerPoint(target);
         return { x: p.x, y: p.y };
     }""", HOSTILE_NAME)
     box = page.locator("#risk-map").bounding_box()
