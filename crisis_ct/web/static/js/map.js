@@ -42,6 +42,7 @@
   window.crisisRiskMap = { map: map, sites: siteLayer, areas: areaLayer };
   var siteRecords = []; // {props, latlng} of every site fetched
   var areaRequest = 0;
+  var siteRequest = 0;
   var loadedAreaKey = null;
   var fitted = false;
 
@@ -202,12 +203,15 @@
     // A viewer's map shows admin areas only (no site-level results, domain.md §4.3).
     if (!config.sitesUrl) return Promise.resolve();
     var params = {};
-    if (config.fetchByBbox) {
+    // The first view is the whole operation: its sites are asked for beside the areas, not after.
+    if (config.fetchByBbox && fitted) {
       var b = map.getBounds().pad(0.2);
       params.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
         .map(function (n) { return n.toFixed(4); }).join(",");
     }
+    var ticket = ++siteRequest;
     return fetchJSON(withQuery(config.sitesUrl, params), "application/json").then(function (body) {
+      if (ticket !== siteRequest) return; // a newer request superseded this one
       siteRecords = siteRecordsOf(body);
       if (!fitted && siteRecords.length) {
         map.fitBounds(L.latLngBounds(siteRecords.map(function (record) { return record.latlng; })),
@@ -260,8 +264,7 @@
   });
 
   setStatus(labels.loading);
-  loadAreas()
-    .then(loadSites)
+  Promise.all([loadAreas(), loadSites()])
     .then(function () {
       setStatus("");
       container.dataset.state = "ready";
