@@ -170,6 +170,34 @@ def test_a_site_popup_shows_a_hostile_name_as_text_and_links_to_its_explanation(
     context.close()
 
 
+def test_a_tap_beside_a_dot_opens_the_nearest_sites_popup_and_elsewhere_the_areas(server, browser):
+    """All sites are one canvas layer: a click finds the nearest dot within its radius; a click
+    on no dot reaches the admin area under it."""
+    context, page = _new_page(browser)
+    _sign_in(page, server, "expert@example.org")
+    _wait_for_map(page)
+    drawn = page.evaluate("""() => { let n = 0; window.crisisRiskMap.sites.eachSite(() => { n += 1; }); return n; }""")
+    assert drawn == int(page.get_attribute("#risk-map", "data-site-markers"))
+    point = page.evaluate("""(code) => {
+        const hook = window.crisisRiskMap;
+        let target = null;
+        hook.sites.eachSite((props, latlng) => { if (props.site_id === code) target = latlng; });
+        hook.map.setView(target, 15, { animate: false });
+        const p = hook.map.latLngToContainerPoint(target);
+        return { x: p.x, y: p.y };
+    }""", HOSTILE_SITE)
+    box = page.locator("#risk-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"] + 4, box["y"] + point["y"] - 3)  # off centre, inside the dot
+    page.wait_for_selector(".leaflet-popup-content .popup h3")
+    assert page.get_attribute(".leaflet-popup-content a", "href") == f"/sites/{HOSTILE_SITE}"
+    page.mouse.click(box["x"] + point["x"] + 60, box["y"] + point["y"] + 60)  # no site within 60 px at zoom 15
+    page.wait_for_selector(".leaflet-popup-content a[href^='/areas/']")
+    # The site's popup closes (after its fade-out) and none other opens.
+    page.wait_for_selector(".leaflet-popup-content a[href^='/sites/']", state="detached")
+    assert page.locator(".leaflet-popup-content").count() == 1
+    context.close()
+
+
 def test_the_map_before_data_stays_under_500_kb(server, browser):
     context, page = _new_page(browser)
     _sign_in(page, server, "viewer@example.org")
