@@ -45,10 +45,6 @@
       return this;
     },
 
-    getBounds: function () {
-      return L.latLngBounds(this._sites.map(function (site) { return site.latlng; }));
-    },
-
     _project: function () {
       var map = this._map;
       var n = this._sites.length;
