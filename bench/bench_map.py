@@ -73,7 +73,7 @@ def map_page(lab: Lab) -> list[Figure]:
                 note=f"headless Chromium, gunicorn, signed in, empty cache, {LOADS} loads; "
                      f"max {max(timings):.2f} s; data fetched {data_bytes / 1e6:.1f} MB",
                 detail={"seconds": timings, "data_bytes": data_bytes}),
-        info("map_data_mb", "  map data fetched (sites + areas GeoJSON)", round(data_bytes / 1e6, 2), "MB"),
+        info("map_data_mb", "  map data fetched (site rows + areas GeoJSON)", round(data_bytes / 1e6, 2), "MB"),
     ]
 
 
