@@ -53,6 +53,13 @@ class SpatialSQL:
         """A stored JSON column, embedded as JSON (not as a string) in json_object."""
         raise NotImplementedError
 
+    def json_array(self, *values) -> sa.ColumnElement:
+        raise NotImplementedError
+
+    def point_xy(self, column, precision: int = 6) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+        """A point's longitude and latitude, rounded to `precision` decimals."""
+        raise NotImplementedError
+
     def point_json(self, column, precision: int = 6) -> sa.ColumnElement:
         """A point as GeoJSON, from its coordinates: cheaper than parsing ST_AsGeoJSON's text."""
         raise NotImplementedError
@@ -102,6 +109,15 @@ class PostgisSQL(SpatialSQL):
 
     def json_value(self, column):
         return column
+
+    def json_array(self, *values):
+        return sa.func.json_build_array(*values)
+
+    def point_xy(self, column, precision=6):
+        # In double precision (numeric's round is slower): the quotient is the double nearest
+        # the rounded decimal, which PostgreSQL prints as that decimal.
+        scale = sa.literal(10.0 ** precision, sa.Float)
+        return tuple(sa.func.round(value * scale) / scale for value in (sa.func.ST_X(column), sa.func.ST_Y(column)))
 
     def point_json(self, column, precision=6):
         def coordinate(value):
@@ -153,9 +169,14 @@ class SpatialiteSQL(SpatialSQL):
     def json_value(self, column):
         return sa.func.json(column)
 
+    def json_array(self, *values):
+        return sa.func.json_array(*values)
+
+    def point_xy(self, column, precision=6):
+        return sa.func.round(sa.func.ST_X(column), precision), sa.func.round(sa.func.ST_Y(column), precision)
+
     def point_json(self, column, precision=6):
-        return sa.func.json_object("type", "Point", "coordinates", sa.func.json_array(
-            sa.func.round(sa.func.ST_X(column), precision), sa.func.round(sa.func.ST_Y(column), precision)))
+        return sa.func.json_object("type", "Point", "coordinates", sa.func.json_array(*self.point_xy(column, precision)))
 
     def distance_m(self, column, lon, lat):
         return sa.func.ST_Distance(column, sa.func.MakePoint(lon, lat, 4326), 1)

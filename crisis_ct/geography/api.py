@@ -31,6 +31,22 @@ def list_sites(operation=None, bbox=None, pcode=None):
     return Response(body, mimetype=GEOJSON)
 
 
+@blueprint.get("/sites/rows")
+@requires("viewer")
+@blueprint.arguments(SitesQuery, location="query", as_kwargs=True)
+@blueprint.response(200, description="The sites as rows: {disclaimer, columns, rows: [[site_id, name, lon, lat, "
+                                     "site_type, phase, domain_phases, confidence, recency, assessment_date]]}")
+def list_site_rows(operation=None, bbox=None, pcode=None):
+    """What the risk map draws, as one JSON array per site (a quarter of the GeoJSON's bytes).
+    The same sites and projection as /sites: a result the caller may not see is null."""
+    principal = require_principal()
+    operation_ids = scoped_operation_ids(principal, operation)
+    body = queries.site_rows(
+        db_session(), operation_ids, bbox=bbox, pcode=pcode,
+        visible_properties=lambda operation_id: sites.visible_properties(principal, operation_id))
+    return Response(body, mimetype="application/json")
+
+
 @blueprint.get("/admin-areas")
 @requires("viewer")
 @blueprint.arguments(AdminAreasQuery, location="query", as_kwargs=True)

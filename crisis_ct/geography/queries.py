@@ -39,19 +39,43 @@ def sites_feature_collection(session: Session, operation_ids: Sequence[int], *,
     """The sites as GeoJSON, built by the database (one statement per audience).
     `visible_properties(operation_id)`: the properties its sites show (None: all), as
     crisis_ct.projection.sites decides for the caller."""
+    features = _joined_arrays(_site_features(session, ids, names, bbox=bbox, pcode=pcode)
+                              for names, ids in _by_visibility(operation_ids, visible_properties))
+    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER,
+                         "features": orjson.Fragment(features)})
+
+
+def _by_visibility(operation_ids: Sequence[int], visible_properties: VisibleProperties):
+    """(visible properties, operation ids): one statement per audience."""
     groups: dict[frozenset[str] | None, list[int]] = {}
     for operation_id in operation_ids:
         groups.setdefault(visible_properties(operation_id), []).append(operation_id)
-    arrays = [_site_features(session, ids, names, bbox=bbox, pcode=pcode) for names, ids in groups.items()]
+    return groups.items()
+
+
+def _joined_arrays(arrays) -> str:
+    """JSON arrays (text) joined into one, without parsing them."""
     items = [array.strip()[1:-1].strip() for array in arrays]
-    features = "[" + ",".join(item for item in items if item) + "]"
-    return orjson.dumps({"type": "FeatureCollection", "disclaimer": DISCLAIMER,
-                         "features": orjson.Fragment(features)})
+    return "[" + ",".join(item for item in items if item) + "]"
 
 
 def _site_features(session: Session, operation_ids: Sequence[int], names: frozenset[str] | None, *,
                    bbox: BBox | None, pcode: str | None) -> str:
     builder = spatial_sql(session)
+    table = Site.__table__
+    source, columns = _site_columns(session, names)
+    properties: list = []
+    for name, column in columns.items():
+        properties += [name, column]
+    feature = builder.json_object(
+        "type", "Feature", "id", table.c.site_code,
+        "geometry", builder.point_json(table.c.geom),
+        "properties", builder.json_object(*properties))
+    return _json_array_of(session, feature, source, operation_ids, bbox=bbox, pcode=pcode)
+
+
+def _site_columns(session: Session, names: frozenset[str] | None) -> tuple[sa.FromClause, dict]:
+    """The joined tables and {property: column} of the properties in `names` (None: all)."""
     table = Site.__table__
     columns = {
         "site_id": table.c.site_code, "name": table.c.name, "site_type": table.c.site_type,
@@ -65,15 +89,15 @@ def _site_features(session: Session, operation_ids: Sequence[int], names: frozen
         if target is not None and extra:
             source = source.outerjoin(target, onclause)
         columns.update(extra)
-    properties: list = []
-    for name, column in columns.items():
-        if names is None or name in names:
-            properties += [name, column]
-    feature = builder.json_object(
-        "type", "Feature", "id", table.c.site_code,
-        "geometry", builder.point_json(table.c.geom),
-        "properties", builder.json_object(*properties))
-    inner = sa.select(feature.label("feature")).select_from(source) \
+    return source, {name: column for name, column in columns.items() if names is None or name in names}
+
+
+def _json_array_of(session: Session, item, source, operation_ids: Sequence[int], *,
+                   bbox: BBox | None, pcode: str | None) -> str:
+    """The JSON array (text) of `item` over the operations' sites, in site order."""
+    builder = spatial_sql(session)
+    table = Site.__table__
+    inner = sa.select(item.label("item")).select_from(source) \
         .where(table.c.operation_id.in_(list(operation_ids))).order_by(table.c.id)
     if bbox:
         inner = inner.where(builder.bbox_filter(table, bbox))
@@ -81,7 +105,30 @@ def _site_features(session: Session, operation_ids: Sequence[int], names: frozen
         inner = inner.where(sa.or_(table.c.adm1_pcode == pcode, table.c.adm2_pcode == pcode,
                                    table.c.adm3_pcode == pcode))
     ordered = inner.subquery()
-    return session.scalar(sa.select(builder.json_array_agg(ordered.c.feature))) or "[]"
+    return session.scalar(sa.select(builder.json_array_agg(ordered.c.item))) or "[]"
+
+
+# What the risk map draws, filters and shows in a popup, and nothing else.
+SITE_ROW_COLUMNS = ("site_id", "name", "lon", "lat", "site_type", "phase", "domain_phases", "confidence",
+                    "recency", "assessment_date")
+
+
+def site_rows(session: Session, operation_ids: Sequence[int], *, visible_properties: VisibleProperties,
+              bbox: BBox | None = None, pcode: str | None = None) -> bytes:
+    """The sites as one JSON array per site, in the order of `columns` (a property the caller
+    may not see is null): the risk map's data, a quarter of the GeoJSON's bytes at 50,000 sites."""
+    rows = _joined_arrays(_site_rows(session, ids, names, bbox=bbox, pcode=pcode)
+                          for names, ids in _by_visibility(operation_ids, visible_properties))
+    return orjson.dumps({"disclaimer": DISCLAIMER, "columns": SITE_ROW_COLUMNS, "rows": orjson.Fragment(rows)})
+
+
+def _site_rows(session: Session, operation_ids: Sequence[int], names: frozenset[str] | None, *,
+               bbox: BBox | None, pcode: str | None) -> str:
+    builder = spatial_sql(session)
+    source, columns = _site_columns(session, names)
+    columns["lon"], columns["lat"] = builder.point_xy(Site.__table__.c.geom, precision=5)  # ~1 m
+    row = builder.json_array(*(columns.get(name, sa.null()) for name in SITE_ROW_COLUMNS))
+    return _json_array_of(session, row, source, operation_ids, bbox=bbox, pcode=pcode)
 
 
 def admin_area_feature_collection(session: Session, operation_ids: Sequence[int], *, project: ProjectArea,

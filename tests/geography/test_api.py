@@ -60,6 +60,22 @@ def test_bbox_filters_sites(client, two_operations):
     assert [f["properties"]["site_id"] for f in response.get_json()["features"]] == ["A2"]
 
 
+def test_the_maps_site_rows_name_their_columns_once_and_carry_only_what_the_map_needs(client, two_operations):
+    response = client.get("/api/v1/sites/rows", headers=auth(two_operations["expert_a"]))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["columns"] == ["site_id", "name", "lon", "lat", "site_type", "phase", "domain_phases", "confidence",
+                               "recency", "assessment_date"]
+    assert body["rows"] == [["A1", "Camp A1", 0.5, 0.5, "planned_camp", None, None, None, None, None],
+                            ["A2", "Camp A2", 3.5, 1.5, "self_settled", None, None, None, None, None]]
+    assert body["disclaimer"]["en"]
+
+
+def test_bbox_filters_site_rows(client, two_operations):
+    response = client.get("/api/v1/sites/rows?bbox=3,1,4,2", headers=auth(two_operations["viewer_a"]))
+    assert [row[0] for row in response.get_json()["rows"]] == ["A2"]
+
+
 def test_a_bad_bbox_is_a_422_that_says_what_is_wrong(client, two_operations):
     response = client.get("/api/v1/sites?bbox=3,1,4", headers=auth(two_operations["viewer_a"]))
     assert response.status_code == 422

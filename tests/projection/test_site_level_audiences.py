@@ -8,7 +8,7 @@ from crisis_ct.geography.models import Site
 from crisis_ct.scoring.service import catalogue
 from crisis_ct.tasks.models import MitigationTask
 from tests.conftest import auth
-from tests.projection.conftest import COMMENT, COORDINATOR, EXPERT, SEX_EXCHANGE_AT, SMALL_SITES
+from tests.projection.conftest import COMMENT, COORDINATOR, EXPERT, SEX_EXCHANGE_AT, SMALL_SITES, VIEWER
 
 
 def _tasks_at(database, site_code: str) -> list[int]:
@@ -29,6 +29,31 @@ def test_experts_see_each_sites_risk_and_size(client, projection_world):
     features = client.get("/api/v1/sites", headers=auth(projection_world.tokens[EXPERT])).get_json()["features"]
     alpha = next(f["properties"] for f in features if f["properties"]["site_id"] == "SITEPA1")
     assert alpha["phase"] >= 4 and alpha["population"] == 1200 and alpha["domain_phases"]["E"] >= 3
+
+
+def _rows_and_features(client, token) -> tuple[dict, dict]:
+    body = client.get("/api/v1/sites/rows", headers=auth(token)).get_json()
+    rows = {row[0]: dict(zip(body["columns"], row)) for row in body["rows"]}
+    features = client.get("/api/v1/sites", headers=auth(token)).get_json()["features"]
+    return rows, {f["properties"]["site_id"]: f for f in features}
+
+
+def test_the_maps_site_rows_say_what_the_geojson_says_to_each_audience(client, projection_world):
+    """The risk map draws from /sites/rows: the same sites, results and projection as /sites."""
+    for who in (EXPERT, VIEWER):
+        rows, features = _rows_and_features(client, projection_world.tokens[who])
+        assert list(rows) == list(features)
+        for code, row in rows.items():
+            properties = features[code]["properties"]
+            assert [row["lon"], row["lat"]] == features[code]["geometry"]["coordinates"]
+            for column in ("site_id", "name", "site_type", "phase", "domain_phases", "confidence", "recency",
+                           "assessment_date"):
+                assert row[column] == properties.get(column), (who, code, column)
+    rows, _ = _rows_and_features(client, projection_world.tokens[EXPERT])
+    assert rows["SITEPA1"]["phase"] >= 4 and rows["SITEPA1"]["domain_phases"]["E"] >= 3
+    rows, _ = _rows_and_features(client, projection_world.tokens[VIEWER])
+    assert {row["phase"] for row in rows.values()} == {None}
+    assert {str(row["domain_phases"]) + str(row["confidence"]) for row in rows.values()} == {"NoneNone"}
 
 
 def test_a_coordinator_sees_holders_comments_and_exact_counts(client, projection_world):

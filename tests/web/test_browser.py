@@ -142,24 +142,29 @@ def test_the_phase_filter_redraws_fewer_markers(server, browser):
     context.close()
 
 
+def _centre_on_site(page, site_id: str) -> tuple[float, float]:
+    """Centre the map on a site at zoom 15 and return where its dot is on the page. Canvas dots
+    have no DOM element: the site is found through the test hook, then clicked as a person would."""
+    point = page.evaluate("""(code) => {
+        const hook = window.crisisRiskMap;
+        let target = null;
+        hook.sites.eachSite((props, latlng) => { if (props.site_id === code) target = latlng; });
+        hook.map.setView(target, 15, { animate: false });
+        const p = hook.map.latLngToContainerPoint(target);
+        return { x: p.x, y: p.y };
+    }""", site_id)
+    box = page.locator("#risk-map").bounding_box()
+    return box["x"] + point["x"], box["y"] + point["y"]
+
+
 def test_a_site_popup_shows_a_hostile_name_as_text_and_links_to_its_explanation(server, browser):
     context, page = _new_page(browser)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     _sign_in(page, server, "expert@example.org")
     _wait_for_map(page)
-    # Canvas markers have no DOM element: find the marker through the test hook,
-    # centre the map on it and click where it is drawn, as a person would.
-    point = page.evaluate("""(name) => {
-        const hook = window.crisisRiskMap;
-        let target = null;
-        hook.sites.eachLayer((marker) => { if (marker.feature.properties.name === name) target = marker; });
-        hook.map.setView(target.getLatLng(), 15, { animate: false });
-        const p = hook.map.latLngToContainerPoint(target.getLatLng());
-        return { x: p.x, y: p.y };
-    }""", HOSTILE_NAME)
-    box = page.locator("#risk-map").bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    x, y = _centre_on_site(page, HOSTILE_SITE)
+    page.mouse.click(x, y)
     title = page.wait_for_selector(".leaflet-popup-content .popup h3")
     assert title.inner_text() == HOSTILE_NAME
     assert page.locator(".leaflet-popup-content script").count() == 0
@@ -167,6 +172,26 @@ def test_a_site_popup_shows_a_hostile_name_as_text_and_links_to_its_explanation(
     assert dialogs == []
     page.wait_for_timeout(300)  # only so the screenshot shows the popup after its fade-in
     _shoot(page, "map-popup-desktop")
+    context.close()
+
+
+def test_a_tap_beside_a_dot_opens_the_nearest_sites_popup_and_elsewhere_the_areas(server, browser):
+    """All sites are one canvas layer: a click finds the nearest dot within its radius; a click
+    on no dot reaches the admin area under it."""
+    context, page = _new_page(browser)
+    _sign_in(page, server, "expert@example.org")
+    _wait_for_map(page)
+    drawn = page.evaluate("""() => { let n = 0; window.crisisRiskMap.sites.eachSite(() => { n += 1; }); return n; }""")
+    assert drawn == int(page.get_attribute("#risk-map", "data-site-markers"))
+    x, y = _centre_on_site(page, HOSTILE_SITE)
+    page.mouse.click(x + 4, y - 3)  # off centre, inside the dot
+    page.wait_for_selector(".leaflet-popup-content .popup h3")
+    assert page.get_attribute(".leaflet-popup-content a", "href") == f"/sites/{HOSTILE_SITE}"
+    page.mouse.click(x + 60, y + 60)  # no site within 60 px at zoom 15
+    page.wait_for_selector(".leaflet-popup-content a[href^='/areas/']")
+    # The site's popup closes (after its fade-out) and none other opens.
+    page.wait_for_selector(".leaflet-popup-content a[href^='/sites/']", state="detached")
+    assert page.locator(".leaflet-popup-content").count() == 1
     context.close()
 
 

@@ -17,7 +17,7 @@ def test_the_map_page_links_to_the_list_view_with_the_same_filters(viewer):
 def test_the_map_reads_its_configuration_from_json_not_inline_script(expert):
     page = expert.get("/map").get_data(as_text=True)
     config = _config(page)
-    assert config["sitesUrl"] == "/api/v1/sites" and config["areasUrl"] == "/api/v1/admin-areas"
+    assert config["sitesUrl"] == "/api/v1/sites/rows" and config["areasUrl"] == "/api/v1/admin-areas"
     assert config["fetchByBbox"] is False
     assert config["tileUrl"] == ""
 
@@ -47,3 +47,4 @@ def test_the_map_data_api_answers_the_signed_in_browser(viewer):
     response = viewer.get("/api/v1/sites")
     assert response.status_code == 200
     assert len(response.get_json()["features"]) == 4
+    assert len(viewer.get("/api/v1/sites/rows").get_json()["rows"]) == 4

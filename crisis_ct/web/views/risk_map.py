@@ -38,7 +38,7 @@ def _map_config(site_total: int, *, with_sites: bool) -> dict:
     `with_sites`: whether the person sees site-level results anywhere; a viewer's map shows
     admin areas only (domain.md §4.3), so it asks for no sites."""
     return {
-        "sitesUrl": url_for("geography.list_sites") if with_sites else None,
+        "sitesUrl": url_for("geography.list_site_rows") if with_sites else None,
         "areasUrl": url_for("geography.list_admin_areas"),
         # Explanation pages (part 2 of the web UI): /sites/<site_id>, /areas/<pcode>.
         "siteUrl": request.script_root + "/sites/",

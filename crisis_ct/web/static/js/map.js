@@ -1,7 +1,8 @@
 /* The risk map: admin areas as the base map (no tile server needed), coloured by
-   phase, and site markers drawn on a canvas so thousands stay smooth on a phone.
+   phase, and every site a dot of one canvas layer (site-dots.js), so 50,000 stay smooth on a phone.
    Configuration and translated labels come from <script type="application/json" id="map-config">.
-   Test hooks: the map element's data-site-markers, data-area-features and data-state. */
+   Test hooks: the map element's data-site-markers, data-area-features and data-state; in the
+   console window.crisisRiskMap (sites.eachSite(fn(props, latlng))). */
 (function () {
   "use strict";
 
@@ -36,11 +37,12 @@
       layer.bindPopup(function () { return areaPopup(feature.properties); });
     }
   }).addTo(map);
-  var siteLayer = L.layerGroup().addTo(map);
+  var siteLayer = L.siteDots({ renderer: renderer, popup: sitePopup }).addTo(map);
   // For the browser tests and for debugging in the console; the page itself never reads it.
   window.crisisRiskMap = { map: map, sites: siteLayer, areas: areaLayer };
-  var siteFeatures = [];
+  var siteRecords = []; // {props, latlng} of every site fetched
   var areaRequest = 0;
+  var siteRequest = 0;
   var loadedAreaKey = null;
   var fitted = false;
 
@@ -59,8 +61,8 @@
     statusLine.textContent = text;
   }
 
-  function fetchJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+  function fetchJSON(url, accept) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: accept || "application/geo+json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
@@ -167,6 +169,7 @@
         areaLayer.addData(collection);
         loadedAreaKey = key;
         container.dataset.areaFeatures = String(collection.features.length);
+        siteLayer.bringToFront(); // new area shapes are drawn last: the sites stay on top
         if (!fitted && collection.features.length) {
           map.fitBounds(areaLayer.getBounds(), { animate: false, padding: [8, 8] });
           fitted = true;
@@ -177,36 +180,42 @@
   /* --- sites --- */
 
   function drawSites() {
-    siteLayer.clearLayers();
-    var drawn = 0;
-    siteFeatures.forEach(function (feature) {
-      var props = feature.properties;
-      if (!R.matchesSite(props, filters)) return;
-      var coords = feature.geometry.coordinates;
-      var style = R.siteStyle(props, filters.domain);
-      style.renderer = renderer;
-      var marker = L.circleMarker([coords[1], coords[0]], style);
-      marker.feature = feature;
-      marker.bindPopup(function () { return sitePopup(props); });
-      siteLayer.addLayer(marker);
-      drawn += 1;
+    var shown = [];
+    siteRecords.forEach(function (record) {
+      if (!R.matchesSite(record.props, filters)) return;
+      shown.push({ props: record.props, latlng: record.latlng, style: R.siteStyle(record.props, filters.domain) });
     });
-    container.dataset.siteMarkers = String(drawn);
+    siteLayer.setSites(shown);
+    container.dataset.siteMarkers = String(shown.length);
+  }
+
+  // The sites API's rows (one array per site, its columns named once) as {props, latlng}.
+  function siteRecordsOf(body) {
+    var columns = body.columns;
+    return body.rows.map(function (row) {
+      var props = {};
+      for (var i = 0; i < columns.length; i++) props[columns[i]] = row[i];
+      return { props: props, latlng: L.latLng(props.lat, props.lon) };
+    });
   }
 
   function loadSites() {
     // A viewer's map shows admin areas only (no site-level results, domain.md §4.3).
     if (!config.sitesUrl) return Promise.resolve();
     var params = {};
-    if (config.fetchByBbox) {
+    // The first view is the whole operation: its sites are asked for beside the areas, not after.
+    if (config.fetchByBbox && fitted) {
       var b = map.getBounds().pad(0.2);
       params.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
         .map(function (n) { return n.toFixed(4); }).join(",");
     }
-    return fetchJSON(withQuery(config.sitesUrl, params)).then(function (collection) {
-      siteFeatures = collection.features;
-      if (!fitted && siteFeatures.length) {
-        map.fitBounds(L.geoJSON(collection).getBounds(), { animate: false, padding: [8, 8] });
+    var ticket = ++siteRequest;
+    return fetchJSON(withQuery(config.sitesUrl, params), "application/json").then(function (body) {
+      if (ticket !== siteRequest) return; // a newer request superseded this one
+      siteRecords = siteRecordsOf(body);
+      if (!fitted && siteRecords.length) {
+        map.fitBounds(L.latLngBounds(siteRecords.map(function (record) { return record.latlng; })),
+                      { animate: false, padding: [8, 8] });
         fitted = true;
       }
       drawSites();
@@ -255,8 +264,7 @@
   });
 
   setStatus(labels.loading);
-  loadAreas()
-    .then(loadSites)
+  Promise.all([loadAreas(), loadSites()])
     .then(function () {
       setStatus("");
       container.dataset.state = "ready";

@@ -54,11 +54,13 @@
 
   function siteStyle(props, domain) {
     var faded = isFaded(props);
+    var phase = shownPhase(props, domain);
     return {
+      zIndex: (phase || 0) * 2 + (faded ? 0 : 1), // drawing order: severe and confident on top
       radius: 6,
       weight: 1,
       color: "#333333",
-      fillColor: color(shownPhase(props, domain)),
+      fillColor: color(phase),
       fillOpacity: faded ? 0.35 : 0.9,
       opacity: faded ? 0.7 : 1,
       dashArray: faded ? "2 2" : null
