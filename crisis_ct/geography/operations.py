@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crisis_ct.accounts.audit import Actor, record
 from crisis_ct.accounts.models import Membership
-from crisis_ct.db import is_postgres
+from crisis_ct.db import refresh_statistics
 from crisis_ct.geography.importers import AdminAreaRow, GeoImportError, SiteRow
 from crisis_ct.geography.models import AdminArea, Operation, Site
 from crisis_ct.geography.placement import Area, AreaIndex
@@ -162,11 +162,10 @@ def import_sites(session: Session, actor: Actor, operation: Operation, rows: Ite
     record(session, actor, "geo.sites_imported", target_type="operation", target_id=operation.id,
            operation_id=operation.id, details={"source": source, "created": summary.created,
                                                "updated": summary.updated, "warnings": len(summary.warnings)})
-    if values and is_postgres(session):
-        # Fresh statistics now, not when autovacuum gets round to it: the submission import
-        # looks sites up by code, and with the stats of an empty table its planner scans them all.
-        # (In this transaction, ANALYZE counts the rows it has just written.)
-        session.execute(sa.text("ANALYZE sites"))
+    if values:
+        # The submission import looks sites up by code; with the statistics of an empty table
+        # its planner scans them all.
+        refresh_statistics(session, ["sites"])
     return summary
 
 
