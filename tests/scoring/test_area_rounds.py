@@ -18,6 +18,7 @@ from crisis_ct.scoring.area_scoring import read_due_areas, rescore_areas, store_
 from crisis_ct.scoring.drain import drain_queue
 from crisis_ct.scoring.models import AdminAreaRiskScore
 from crisis_ct.timeutil import utcnow
+from tests.support.concurrency import run_in_threads
 from tests.support.kobo_world import SubmissionMaker, build_world, store_as_webhook as store
 
 # The areas above S1 (XZ01 > XZ0101 > XZ010101) and S3 (XZ01 > XZ0102 > XZ010201).
@@ -146,19 +147,7 @@ def test_an_older_read_never_overwrites_a_newer_result(database, world):
 def test_two_drainers_leave_the_areas_right_and_each_with_one_current_result(database, world):
     maker = SubmissionMaker(11)
     store(database, *[maker.make(code, risk=0.6) for code in ("S1", "S2", "S3", "S4") for _ in range(2)])
-    errors = []
-
-    def drainer():
-        try:
-            drain(database, batch=1)
-        except Exception as exc:  # noqa: BLE001 - the test reports it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=drainer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    _, errors = run_in_threads(lambda: drain(database, batch=1))
     assert errors == []
     every = {"XZ01", "XZ0101", "XZ010101", "XZ010102", "XZ0102", "XZ010201", "XZ02", "XZ0202", "XZ020202"}
     assert current_areas(database) == immediate(database, world, every)

@@ -16,6 +16,7 @@ from crisis_ct.scoring.drain import drain_queue
 from crisis_ct.scoring.models import SiteRiskScore
 from crisis_ct.scoring.service import rescore_sites
 from crisis_ct.timeutil import utcnow
+from tests.support.concurrency import run_in_threads
 from tests.support.kobo_world import SubmissionMaker, build_world, store_as_webhook as store
 
 
@@ -84,19 +85,7 @@ def test_two_drainers_at_once_neither_collide_nor_score_twice(database, world):
             pass
         rescore_sites(session, site_ids, now=now)
 
-    errors, results = [], []
-
-    def drainer():
-        try:
-            results.append(drain(database, batch=2, rescore=rescore_side_by_side))
-        except Exception as exc:  # noqa: BLE001 - the test reports it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=drainer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results, errors = run_in_threads(lambda: drain(database, batch=2, rescore=rescore_side_by_side))
     assert errors == []
     assert sum(result.rescored for result in results) == 4
     assert all(result.failures == [] for result in results)
