@@ -1,5 +1,6 @@
-"""Task generation against the database: the scoring module calls `generate_for_site` /
-`generate_for_area` right after storing a new score, in the same transaction.
+"""Task generation against the database: the scoring module calls `generate` with the new
+scores of a batch of places, right after storing them, in the same transaction
+(`generate_for_site` / `generate_for_area` wrap it for one place).
 
 The pure planner (crisis_ct.tasks.generation) decides; this module reads the place's tasks,
 applies the plan and writes history and audit rows. Hits of rules that make one task per
