@@ -70,10 +70,14 @@ def partner_site_counts(session: Session, operation_id: int) -> area_projection.
     site_counts), decided over all its areas at once and kept until an area or a score changes
     (a map of 10,000 areas asks for it with every request)."""
     areas, scores = AdminArea.__table__, AdminAreaRiskScore.__table__
-    state = (str(session.get_bind().url), *session.execute(sa.select(sa.func.count(), sa.func.max(areas.c.id), sa.func.max(areas.c.updated_at))
-                              .where(areas.c.operation_id == operation_id)).one(),
-             *session.execute(sa.select(sa.func.count(), sa.func.max(scores.c.id))
-                              .where(scores.c.operation_id == operation_id, scores.c.is_current)).one())
+    # What changes when an area or a current score does, asked in one round trip.
+    areas_state = (sa.select(sa.func.count(), sa.func.max(areas.c.id), sa.func.max(areas.c.updated_at))
+                   .where(areas.c.operation_id == operation_id).subquery())
+    scores_state = (sa.select(sa.func.count(), sa.func.max(scores.c.id))
+                    .where(scores.c.operation_id == operation_id, scores.c.is_current).subquery())
+    state = (str(session.get_bind().url),
+             *session.execute(sa.select(areas_state, scores_state).select_from(
+                 areas_state.join(scores_state, sa.true()))).one())
     cached = _PARTNER_COUNTS.get(operation_id)
     if cached and cached[0] == state:
         return cached[1]
